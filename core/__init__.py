@@ -1,0 +1,1 @@
+"""Lightwing domain: models, taxonomy, classifier, routing, lifecycle, ledger, outbox."""

@@ -1,0 +1,155 @@
+"""Help requests, the offers made for them and their append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from core.models._types import json_column, ts_column, utcnow
+
+
+class HelpRequestBase(SQLModel):
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    text: str = Field(default="", max_length=10_000)
+    lang: str | None = Field(default=None, max_length=8)
+    area_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+
+
+class HelpRequest(HelpRequestBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    carer_id: int | None = Field(default=None, foreign_key="carer.id")
+    channel: str = Field(default="api", max_length=16)
+    transcript: str | None = Field(default=None, max_length=10_000)
+    audio_path: str | None = Field(default=None, max_length=300)
+    photo_path: str | None = Field(default=None, max_length=300)
+    status: str = Field(default="new", max_length=24, index=True)
+    category: str | None = Field(default=None, max_length=24, index=True)
+    urgency: str | None = Field(default=None, max_length=16, index=True)
+    confidence: float | None = None
+    skills: list[str] = Field(default_factory=list, sa_column=json_column())
+    classification: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    time_start: datetime | None = Field(default=None, sa_column=ts_column())
+    time_end: datetime | None = Field(default=None, sa_column=ts_column())
+    place_area_id: int | None = Field(default=None, foreign_key="area.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id", index=True)
+    ring: int = 0
+    routing: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    deadline: datetime | None = Field(default=None, sa_column=ts_column(index=True))
+    hours_reported: float | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    pair_id: int | None = Field(default=None, foreign_key="pairschedule.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=ts_column(nullable=False, index=True)
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    first_offer_at: datetime | None = Field(default=None, sa_column=ts_column())
+    accepted_at: datetime | None = Field(default=None, sa_column=ts_column())
+    done_at: datetime | None = Field(default=None, sa_column=ts_column())
+    closed_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+class HelpRequestCreate(HelpRequestBase):
+    pass
+
+
+class HelpRequestPublic(SQLModel):
+    """A request as shown to coordinators and the API (private resident details excluded)."""
+
+    id: int
+    resident_id: int
+    text: str
+    lang: str | None
+    area_id: int | None
+    channel: str
+    transcript: str | None
+    status: str
+    category: str | None
+    urgency: str | None
+    confidence: float | None
+    skills: list[str]
+    classification: dict[str, Any]
+    time_start: datetime | None
+    time_end: datetime | None
+    place_area_id: int | None
+    team_id: int | None
+    volunteer_id: int | None
+    ring: int
+    deadline: datetime | None
+    hours_reported: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Offer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="helprequest.id", index=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    ring: int = 0
+    state: str = Field(default="pending", max_length=16, index=True)
+    deadline: datetime = Field(sa_column=ts_column(nullable=False, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=ts_column())
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class OfferPublic(SQLModel):
+    id: int
+    request_id: int
+    volunteer_id: int
+    team_id: int | None
+    ring: int
+    state: str
+    deadline: datetime
+    created_at: datetime
+    answered_at: datetime | None
+
+
+class Event(SQLModel, table=True):
+    """One row per transition; rows are only ever inserted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="helprequest.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    kind: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)
+    actor: str = Field(default="system", max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+
+
+class EventPublic(SQLModel):
+    id: int
+    request_id: int
+    at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    actor: str
+    data: dict[str, Any]
+
+
+class Feedback(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="helprequest.id", unique=True)
+    rating: int
+    comment: str | None = Field(default=None, max_length=2000)
+    hours_confirmed: bool = True
+    hours_claimed: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class PairSchedule(SQLModel, table=True):
+    """一助一: a resident paired with one volunteer, with an optional recurring visit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    category: str = Field(default="companionship", max_length=24)
+    text: str = Field(default="", max_length=500)
+    every_days: int = 7
+    next_at: datetime | None = Field(default=None, sa_column=ts_column(index=True))
+    active: bool = True

@@ -1,0 +1,103 @@
+"""Lightwing settings, read from the environment (see DESIGN.md, 'Contract: settings')."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every knob Lightwing reads from the environment."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("data"), validation_alias=_env("LIGHTWING_DATA_DIR"))
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_WEBHOOK_URL")
+    )
+    host: str = Field(default="127.0.0.1", validation_alias=_env("LIGHTWING_HOST"))
+    port: int = Field(default=8000, validation_alias=_env("LIGHTWING_PORT"))
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
+    emergency_numbers: str = Field(
+        default="120 ambulance, 110 police, 119 fire",
+        validation_alias=_env("LIGHTWING_EMERGENCY_NUMBERS"),
+    )
+    admin_key: SecretStr | None = Field(default=None, validation_alias=_env("LIGHTWING_ADMIN_KEY"))
+    timezone: str = Field(default="Asia/Shanghai", validation_alias=_env("LIGHTWING_TIMEZONE"))
+    default_lang: str = Field(default="zh", validation_alias=_env("LIGHTWING_DEFAULT_LANG"))
+    deadline_emergency_s: int = Field(
+        default=120, validation_alias=_env("LIGHTWING_DEADLINE_EMERGENCY")
+    )
+    deadline_urgent_s: int = Field(default=900, validation_alias=_env("LIGHTWING_DEADLINE_URGENT"))
+    deadline_normal_s: int = Field(default=7200, validation_alias=_env("LIGHTWING_DEADLINE_NORMAL"))
+    deadline_flexible_s: int = Field(
+        default=86400, validation_alias=_env("LIGHTWING_DEADLINE_FLEXIBLE")
+    )
+    whisper_model_path: Path | None = Field(
+        default=None, validation_alias=_env("LIGHTWING_WHISPER_MODEL")
+    )
+    worker_interval_s: float = Field(default=1.0, validation_alias=_env("LIGHTWING_WORKER_INTERVAL"))
+    max_body_bytes: int = Field(default=1_000_000, validation_alias=_env("LIGHTWING_MAX_BODY"))
+    max_upload_bytes: int = Field(
+        default=25_000_000, validation_alias=_env("LIGHTWING_MAX_UPLOAD")
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, validation_alias=_env("LIGHTWING_RATE_LIMIT")
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: DATABASE_URL, or a SQLite file under the data directory."""
+        if self.database_url:
+            url = self.database_url
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'lightwing.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where voice notes and photos of requests are kept."""
+        return self.data_dir / "media"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the speech cache and the joined whisper model live."""
+        return self.data_dir / "cache"
+
+    def offer_deadline_s(self, urgency: str) -> int:
+        """How long an offer waits for an answer, by urgency."""
+        return {
+            "emergency": self.deadline_emergency_s,
+            "urgent": self.deadline_urgent_s,
+            "normal": self.deadline_normal_s,
+            "flexible": self.deadline_flexible_s,
+        }.get(urgency, self.deadline_normal_s)
+
+    def emergency_number_list(self) -> list[str]:
+        """The emergency numbers as separate entries, e.g. ['120 ambulance', '110 police']."""
+        return [part.strip() for part in self.emergency_numbers.split(",") if part.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import time)."""
+    return Settings()
