@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -78,4 +78,15 @@ def upgrade_schema(url: str) -> None:
     """Bring the database schema up to the newest migration."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several processes may start together: one migrates, the others wait.
+                connection.execute(text("SELECT pg_advisory_xact_lock(7426001)"))
+            config = alembic_config(url)
+            # Reusing our engine applies the SQLite pragmas and creates the data folder.
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()

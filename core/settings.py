@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     whisper_model_path: Path | None = Field(
         default=None, validation_alias=_env("LIGHTWING_WHISPER_MODEL")
     )
-    worker_interval_s: float = Field(default=1.0, validation_alias=_env("LIGHTWING_WORKER_INTERVAL"))
+    worker_interval_s: float = Field(
+        default=1.0, validation_alias=_env("LIGHTWING_WORKER_INTERVAL")
+    )
     max_body_bytes: int = Field(default=1_000_000, validation_alias=_env("LIGHTWING_MAX_BODY"))
     max_upload_bytes: int = Field(
         default=25_000_000, validation_alias=_env("LIGHTWING_MAX_UPLOAD")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from string import Formatter
 from typing import Any
@@ -21,7 +21,7 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
             out[key] = str(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(locale: str) -> dict[str, str]:
     """Every key → text of one locale folder ('en', 'zh', 'en-easy', 'zh-easy')."""
     folder = resources.files("prompts").joinpath("texts", locale)

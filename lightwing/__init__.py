@@ -1,0 +1,1 @@
+"""The composition root: the `lightwing` command wires core, bot and api together."""
