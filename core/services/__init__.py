@@ -1,0 +1,1 @@
+"""Core services: the domain operations adapters call."""
