@@ -1,0 +1,1 @@
+"""The accessible resident web chat and the coordinator dashboard (HTML, CSS, JS; no build step)."""
