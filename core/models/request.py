@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from core.models._types import json_column, ts_column, utcnow
@@ -18,6 +19,12 @@ class HelpRequestBase(SQLModel):
 
 
 class HelpRequest(HelpRequestBase, table=True):
+    # Routing counts open tasks per team / per volunteer: (x, status) keeps that a few seeks.
+    __table_args__ = (
+        Index("ix_helprequest_team_status", "team_id", "status"),
+        Index("ix_helprequest_volunteer_status", "volunteer_id", "status"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     carer_id: int | None = Field(default=None, foreign_key="carer.id")
     channel: str = Field(default="api", max_length=16)
@@ -84,6 +91,9 @@ class HelpRequestPublic(SQLModel):
 
 
 class Offer(SQLModel, table=True):
+    # "Nobody flooded": pending offers per volunteer.
+    __table_args__ = (Index("ix_offer_volunteer_state", "volunteer_id", "state"),)
+
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="helprequest.id", index=True)
     volunteer_id: int = Field(foreign_key="volunteer.id", index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:09:45.461921
+Create Date: 2026-11-22 07:28:56.516926
 """
 from alembic import op
 import sqlalchemy as sa
@@ -251,8 +251,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_helprequest_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_team_id'), ['team_id'], unique=False)
+        batch_op.create_index('ix_helprequest_team_status', ['team_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_urgency'), ['urgency'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_volunteer_id'), ['volunteer_id'], unique=False)
+        batch_op.create_index('ix_helprequest_volunteer_status', ['volunteer_id', 'status'], unique=False)
 
     op.create_table('event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -302,6 +304,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_offer_request_id'), ['request_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_offer_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_offer_volunteer_id'), ['volunteer_id'], unique=False)
+        batch_op.create_index('ix_offer_volunteer_state', ['volunteer_id', 'state'], unique=False)
 
     op.create_table('servicerecord',
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -373,6 +376,7 @@ def downgrade() -> None:
 
     op.drop_table('servicerecord')
     with op.batch_alter_table('offer', schema=None) as batch_op:
+        batch_op.drop_index('ix_offer_volunteer_state')
         batch_op.drop_index(batch_op.f('ix_offer_volunteer_id'))
         batch_op.drop_index(batch_op.f('ix_offer_state'))
         batch_op.drop_index(batch_op.f('ix_offer_request_id'))
@@ -385,8 +389,10 @@ def downgrade() -> None:
 
     op.drop_table('event')
     with op.batch_alter_table('helprequest', schema=None) as batch_op:
+        batch_op.drop_index('ix_helprequest_volunteer_status')
         batch_op.drop_index(batch_op.f('ix_helprequest_volunteer_id'))
         batch_op.drop_index(batch_op.f('ix_helprequest_urgency'))
+        batch_op.drop_index('ix_helprequest_team_status')
         batch_op.drop_index(batch_op.f('ix_helprequest_team_id'))
         batch_op.drop_index(batch_op.f('ix_helprequest_status'))
         batch_op.drop_index(batch_op.f('ix_helprequest_resident_id'))

@@ -1,0 +1,117 @@
+"""Small helpers shared by the dispatch modules: time, actors, labels, lookups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session
+
+from core import texts
+from core.exceptions import InvalidInput, NotAllowed, NotFound
+from core.models import Area, HelpRequest, Resident, Volunteer
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Statuses in which a volunteer is busy with a request.
+ACTIVE_STATUSES: tuple[str, ...] = ("accepted", "in_progress")
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """The same instant as an aware UTC datetime (SQLite hands back naive UTC values)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def now_utc(now: datetime | None) -> datetime:
+    """The caller's 'now' (for tests and replays) or the clock, always aware UTC."""
+    return utc(now) or datetime.now(UTC)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> ZoneInfo:
+    """A time zone by name; Asia/Shanghai when unknown."""
+    try:
+        return ZoneInfo(name or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def parse_actor(actor: str) -> tuple[str, int | None]:
+    """'resident:12' → ('resident', 12); 'admin' → ('admin', None)."""
+    kind, _, rest = (actor or "").partition(":")
+    if kind not in {"resident", "volunteer", "coordinator", "carer", "admin", "system"}:
+        raise InvalidInput("unknown actor", detail=actor)
+    if not rest:
+        return kind, None
+    try:
+        return kind, int(rest)
+    except ValueError as exc:
+        raise InvalidInput("bad actor id", detail=actor) from exc
+
+
+def get_request(session: Session, request_id: int) -> HelpRequest:
+    """The request or NotFound."""
+    req = session.get(HelpRequest, request_id)
+    if req is None:
+        raise NotFound("request not found", request_id=request_id)
+    return req
+
+
+def get_resident(session: Session, resident_id: int) -> Resident:
+    """The resident or NotFound."""
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound("resident not found", resident_id=resident_id)
+    return resident
+
+
+def get_volunteer(session: Session, volunteer_id: int) -> Volunteer:
+    """The volunteer or NotFound."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound("volunteer not found", volunteer_id=volunteer_id)
+    return volunteer
+
+
+def require_volunteer(req: HelpRequest, volunteer_id: int) -> None:
+    """Only the volunteer who holds the request may report on it."""
+    if req.volunteer_id != volunteer_id:
+        raise NotAllowed("not your request", request_id=req.id)
+
+
+def volunteer_lang(volunteer: Volunteer) -> str:
+    """The language a volunteer reads first."""
+    return texts.normalise_lang(volunteer.languages[0] if volunteer.languages else None)
+
+
+def area_name(session: Session, area_id: int | None, lang: str) -> str:
+    """The area's name in the reader's language ('' when unknown)."""
+    if area_id is None:
+        return ""
+    area = session.get(Area, area_id)
+    if area is None:
+        return ""
+    return area.name_en if texts.normalise_lang(lang) == "en" else area.name_zh
+
+
+def category_label(category: str | None, lang: str) -> str:
+    """The spoken name of a category."""
+    return texts.get(f"dispatch.category.{category or 'other'}", lang)
+
+
+def urgency_label(urgency: str | None, lang: str) -> str:
+    """The spoken name of an urgency."""
+    return texts.get(f"dispatch.urgency.{urgency or 'normal'}", lang)
+
+
+def when_text(req: HelpRequest, tz: str | None, lang: str) -> str:
+    """The requested time in the resident's zone, or the 'no time given' text."""
+    start = utc(req.time_start)
+    if start is None:
+        return texts.get("dispatch.when.any", lang)
+    local = start.astimezone(zone(tz))
+    return texts.get("dispatch.when.at", lang, time=local.strftime("%Y-%m-%d %H:%M"))

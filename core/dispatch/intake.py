@@ -1,0 +1,304 @@
+"""Receiving a request: store it first, classify it, confirm it, route it (emergencies at once)."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+import weakref
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.dispatch.common import get_request, get_resident, now_utc, parse_actor
+from core.dispatch.lifecycle import StaleRequest, record_event, transition
+from core.dispatch.matching import build_candidates
+from core.dispatch.offers import alert_coordinators, offer_from, tell_resident
+from core.exceptions import IllegalTransition, InvalidInput, NotAllowed
+from core.models import Area, CarerLink, Category, HelpRequest, Resident, Urgency
+from core.settings import Settings
+
+MAX_TEXT = 10_000
+AREA_CHECK_S = 5.0
+_AREA_INDEX: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int, float], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@lru_cache(maxsize=1)
+def _skill_table() -> dict[str, Any]:
+    try:
+        raw = resources.files("prompts").joinpath("taxonomy", "skills.toml").read_text("utf-8")
+        return tomllib.loads(raw)
+    except (FileNotFoundError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def default_skills(category: str, disability_types: list[str]) -> list[str]:
+    """Skills a category always needs, plus those the resident's disability needs for it."""
+    table = _skill_table()
+    skills = list(table.get("category", {}).get(category, []))
+    for disability in disability_types:
+        rule = table.get("disability", {}).get(disability, {})
+        if category in rule.get("categories", []):
+            skills += [s for s in rule.get("skills", []) if s not in skills]
+    return skills
+
+
+def area_index(session: Session) -> Any:
+    """The classifier's AreaIndex for this database, rebuilt only when the areas change."""
+    from core.classifier import AreaIndex
+
+    engine = session.get_bind().engine
+    cached = _AREA_INDEX.get(engine)
+    clock = time.monotonic()
+    # Areas change rarely (seeding, an admin edit): look for a change at most every few seconds.
+    if cached and clock - cached[0][2] < AREA_CHECK_S:
+        return cached[1]
+    count, top = session.execute(select(func.count(Area.id), func.max(Area.id))).one()
+    if cached and cached[0][:2] == (count, top):
+        _AREA_INDEX[engine] = ((count, top, clock), cached[1])
+        return cached[1]
+    index = AreaIndex.from_areas(list(session.scalars(select(Area))))
+    _AREA_INDEX[engine] = ((count, top, clock), index)
+    return index
+
+
+def _check_category(category: str | None, urgency: str | None) -> None:
+    if category is not None and category not in set(Category):
+        raise InvalidInput("unknown category", detail=category)
+    if urgency is not None and urgency not in set(Urgency):
+        raise InvalidInput("unknown urgency", detail=urgency)
+
+
+def _may_act_for(session: Session, req: HelpRequest, actor: str) -> None:
+    kind, ident = parse_actor(actor)
+    if kind in ("admin", "system", "coordinator"):
+        return
+    if kind == "resident" and ident == req.resident_id:
+        return
+    if kind == "carer" and ident is not None:
+        if req.carer_id == ident or session.get(CarerLink, (ident, req.resident_id)):
+            return
+    raise NotAllowed("not your request", request_id=req.id)
+
+
+def create_request(
+    session: Session,
+    *,
+    settings: Settings,
+    resident_id: int,
+    text: str = "",
+    lang: str | None = None,
+    channel: str = "api",
+    area_id: int | None = None,
+    audio_path: str | None = None,
+    photo_path: str | None = None,
+    transcript: str | None = None,
+    carer_id: int | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+    urgency: str | None = None,
+    skills: list[str] | None = None,
+) -> HelpRequest:
+    """Store the request (status new, committed), then classify it; emergencies go out at once."""
+    moment = now_utc(now)
+    _check_category(category, urgency)
+    resident = get_resident(session, resident_id)
+    words = (text or "").strip()
+    if not words and not (transcript or "").strip() and not audio_path and not category:
+        raise InvalidInput("empty request", detail="text")
+    req = HelpRequest(
+        resident_id=resident_id,
+        text=words[:MAX_TEXT],
+        lang=lang,
+        area_id=area_id if area_id is not None else resident.area_id,
+        channel=channel,
+        audio_path=audio_path,
+        photo_path=photo_path,
+        transcript=(transcript or None) and transcript[:MAX_TEXT],
+        carer_id=carer_id,
+        status="new",
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(req)
+    session.flush()
+    actor = f"carer:{carer_id}" if carer_id else f"resident:{resident_id}"
+    record_event(
+        session, request_id=req.id or 0, kind="created", from_status=None, to_status="new",
+        actor=actor, now=moment, data={"channel": channel},
+    )
+    session.commit()
+    # Classification may be slow: it runs after the request is safely stored.
+    fields = _classify(session, req=req, resident=resident, category=category,
+                       urgency=urgency, skills=skills, now=moment)
+    try:
+        _apply_classification(session, settings=settings, req=req, resident=resident,
+                              fields=fields, now=moment)
+        session.commit()
+    except StaleRequest:
+        session.rollback()
+        session.refresh(req)
+    return req
+
+
+def _classify(
+    session: Session, *, req: HelpRequest, resident: Resident, category: str | None,
+    urgency: str | None, skills: list[str] | None, now: datetime,
+) -> dict[str, Any]:
+    if category is not None:
+        return {
+            "category": category,
+            # DESIGN: category emergency always has urgency emergency, and no other does.
+            "urgency": "emergency" if category == "emergency"
+            else ("urgent" if urgency == "emergency" else urgency or "normal"),
+            "confidence": 1.0,
+            "skills": skills if skills is not None
+            else default_skills(category, list(resident.disability_types or [])),
+            "classification": {"source": "given", "category": category},
+            "needs_clarification": False,
+        }
+    words = req.text or req.transcript or ""
+    try:
+        from core.classifier import ClassifierProfile, classify
+
+        profile = ClassifierProfile(
+            disability_types=list(resident.disability_types or []),
+            timezone=resident.timezone,
+            lang=resident.lang,
+            area_id=req.area_id,
+        )
+        result = classify(words, req.lang, profile, now=now, areas=area_index(session))
+    except Exception as exc:  # noqa: BLE001 - a broken classifier must not lose the request
+        return {
+            "classification": {"source": "error", "error": type(exc).__name__},
+            "needs_clarification": True,
+        }
+    return {
+        "category": result.category,
+        "urgency": result.urgency,
+        "confidence": result.confidence,
+        "skills": list(result.skills),
+        "classification": {"source": "classifier", **result.model_dump(mode="json")},
+        "needs_clarification": bool(result.needs_clarification),
+        "lang": result.lang,
+        "time_start": result.time.start if result.time else None,
+        "time_end": result.time.end if result.time else None,
+        "place_area_id": result.place.area_id if result.place else None,
+    }
+
+
+def _apply_classification(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident,
+    fields: dict[str, Any], now: datetime,
+) -> None:
+    values = {
+        name: fields[name]
+        for name in ("category", "urgency", "confidence", "skills", "classification",
+                     "time_start", "time_end", "place_area_id")
+        if name in fields
+    }
+    if req.lang is None and fields.get("lang"):
+        values["lang"] = fields["lang"]
+    emergency = fields.get("urgency") == "emergency" or fields.get("category") == "emergency"
+    unclear = fields["needs_clarification"] and not emergency
+    target = "needs_clarification" if unclear else "classified"
+    event = transition(
+        session, req, to=target, actor="system", now=now, values=values,
+        data={k: fields.get(k) for k in ("category", "urgency", "confidence")},
+    )
+    if emergency:
+        start_emergency(session, settings=settings, req=req, resident=resident, event=event,
+                        now=now)
+
+
+def start_emergency(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, event: Any,
+    now: datetime,
+) -> None:
+    """Danger now: tell the resident the numbers, alert coordinators, offer to all nearby."""
+    lang = resident.lang or req.lang or "zh"
+    joiner = "、" if lang.startswith("zh") else ", "
+    tell_resident(
+        session, req=req, resident=resident, key="dispatch.resident.emergency", event=event,
+        now=now, values={"numbers": joiner.join(settings.emergency_number_list())},
+    )
+    alert_coordinators(session, req=req, resident=resident, key="dispatch.coordinator.emergency",
+                       event=event, now=now)
+    route(session, settings=settings, req=req, resident=resident, actor="system", now=now)
+
+
+def route(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, actor: str,
+    now: datetime, paired_volunteer_id: int | None = None,
+) -> bool:
+    """Rank the candidates, store why (HelpRequest.routing), and offer to the first free ring."""
+    area_id = req.area_id or req.place_area_id or resident.area_id
+    area = session.get(Area, area_id) if area_id else None
+    area_path = area.path if area else None
+    candidates = build_candidates(session, req=req, resident=resident, area_path=area_path,
+                                  now=now, paired_volunteer_id=paired_volunteer_id)
+    req.routing = {
+        "area_id": area_id,
+        "area_path": area_path,
+        "decided_at": now.isoformat(),
+        "candidates": candidates,
+    }
+    return offer_from(session, settings=settings, req=req, resident=resident, start=0,
+                      actor=actor, now=now)
+
+
+def confirm_request(
+    session: Session,
+    *,
+    settings: Settings,
+    request_id: int,
+    actor: str,
+    category: str | None = None,
+    now: datetime | None = None,
+) -> HelpRequest:
+    """The resident confirmed the read-back (maybe correcting the category): route and offer."""
+    moment = now_utc(now)
+    _check_category(category, None)
+    req = get_request(session, request_id)
+    _may_act_for(session, req, actor)
+    if req.status not in ("new", "classified", "needs_clarification"):
+        raise IllegalTransition("already confirmed", request_id=request_id, status=req.status)
+    resident = get_resident(session, req.resident_id)
+    try:
+        if category is not None and category != req.category:
+            values: dict[str, Any] = {
+                "category": category,
+                "urgency": "emergency" if category == "emergency"
+                else ("normal" if req.urgency in (None, "emergency") else req.urgency),
+                "skills": default_skills(category, list(resident.disability_types or [])),
+            }
+        else:
+            values = {}
+        final = values.get("category", req.category)
+        if final is None:
+            raise InvalidInput("category needed", detail="category")
+        if values or req.status != "classified":
+            event = transition(session, req, to="classified", actor=actor, now=moment,
+                               kind="clarified", values=values, data=values)
+        else:
+            event = record_event(session, request_id=req.id or 0, kind="confirmed",
+                                 from_status=req.status, to_status=req.status, actor=actor,
+                                 now=moment)
+        if req.urgency == "emergency":
+            start_emergency(session, settings=settings, req=req, resident=resident, event=event,
+                            now=moment)
+        else:
+            route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment)
+        session.commit()
+    except StaleRequest as exc:
+        session.rollback()
+        raise IllegalTransition("request changed meanwhile", request_id=request_id) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    return req

@@ -1,0 +1,97 @@
+"""一助一 pairs: recurring visits become requests offered straight to the paired volunteer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from core.dispatch.common import utc
+from core.dispatch.intake import default_skills, route
+from core.dispatch.lifecycle import record_event, transition
+from core.models import HelpRequest, PairSchedule, Resident
+from core.settings import Settings
+
+
+def _next_due_pair(session: Session, now: datetime, skip: set[int]) -> PairSchedule | None:
+    query = (
+        select(PairSchedule)
+        .where(PairSchedule.active.is_(True), PairSchedule.next_at <= now)
+        .order_by(PairSchedule.next_at, PairSchedule.id)
+        .limit(1)
+    )
+    if skip:
+        query = query.where(PairSchedule.id.not_in(skip))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
+
+
+def start_pair_visit(
+    session: Session, *, settings: Settings, pair: PairSchedule, due_at: datetime, now: datetime
+) -> HelpRequest | None:
+    """Create the visit request and offer it to the paired volunteer (inside the caller's txn)."""
+    resident = session.get(Resident, pair.resident_id)
+    if resident is None:
+        return None
+    req = HelpRequest(
+        resident_id=pair.resident_id,
+        text=pair.text,
+        lang=resident.lang,
+        area_id=resident.area_id,
+        channel="pair",
+        status="new",
+        category=pair.category,
+        urgency="flexible",
+        confidence=1.0,
+        skills=default_skills(pair.category, list(resident.disability_types or [])),
+        classification={"source": "pair", "pair_id": pair.id},
+        pair_id=pair.id,
+        time_start=due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(req)
+    session.flush()
+    record_event(session, request_id=req.id or 0, kind="created", from_status=None,
+                 to_status="new", actor="system", now=now, data={"pair_id": pair.id})
+    transition(session, req, to="classified", actor="system", now=now,
+               data={"category": pair.category, "source": "pair"})
+    # The pair's own volunteer is asked first, whoever the resident is paired with now.
+    route(session, settings=settings, req=req, resident=resident, actor="system", now=now,
+          paired_volunteer_id=pair.volunteer_id)
+    return req
+
+
+def process_due_pairs(
+    sessions: Callable[[], Session], *, settings: Settings, now: datetime, limit: int
+) -> int:
+    """Start every due pair visit once, and move its next date on."""
+    handled = 0
+    skip: set[int] = set()
+    while handled < limit:
+        with sessions() as session:
+            pair = _next_due_pair(session, now, skip)
+            if pair is None:
+                session.rollback()
+                break
+            skip.add(pair.id or 0)
+            due_at = utc(pair.next_at) or now
+            following = due_at + timedelta(days=max(1, pair.every_days))
+            while following <= now:  # a worker that was down skips missed visits, not floods
+                following += timedelta(days=max(1, pair.every_days))
+            claimed = session.execute(
+                update(PairSchedule)
+                .where(PairSchedule.id == pair.id, PairSchedule.next_at == pair.next_at)
+                .values(next_at=following)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                session.rollback()
+                continue
+            start_pair_visit(session, settings=settings, pair=pair, due_at=due_at, now=now)
+            session.commit()
+            handled += 1
+    return handled
