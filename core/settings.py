@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_000_000, validation_alias=_env("LIGHTWING_MAX_BODY"))
     max_upload_bytes: int = Field(
-        default=25_000_000, validation_alias=_env("LIGHTWING_MAX_UPLOAD")
+        default=20_000_000, validation_alias=_env("LIGHTWING_MAX_UPLOAD")
     )
     rate_limit_per_minute: int = Field(
         default=600, validation_alias=_env("LIGHTWING_RATE_LIMIT")

@@ -1,0 +1,1 @@
+"""System tests: real lightwing processes, real databases, bad input over HTTP."""
