@@ -1,0 +1,85 @@
+"""The FastAPI application: JSON API under /api/v1, health, metrics, web pages when present."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from api.bodylimit import BodyLimitMiddleware
+from api.deps import PrincipalCache
+from api.errors import install_error_handlers
+from api.metrics import HttpCounter, MetricsMiddleware
+from api.ratelimit import RateLimitMiddleware
+from api.routes import (
+    areas,
+    classify,
+    health,
+    keys,
+    ledger,
+    offers,
+    queue,
+    requests,
+    residents,
+    stats,
+    teams,
+    volunteers,
+)
+from core.settings import Settings
+
+log = logging.getLogger("lightwing.api")
+
+ROUTERS = (
+    health, classify, requests, offers, queue, stats, residents, volunteers, teams, areas,
+    ledger, keys,
+)
+
+
+def create_app(settings: Settings, *, sessions: Callable[[], Session] | None = None) -> FastAPI:
+    """The app for these settings; sessions defaults to a factory on settings' database."""
+    if sessions is None:
+        from core.db import engine_from_settings, session_factory
+
+        sessions = session_factory(engine_from_settings(settings))
+    app = FastAPI(
+        title="Lightwing API",
+        version="1.0.0",
+        description="Help requests of disabled residents, volunteer offers, queues and ledger.",
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.principals = PrincipalCache()
+    app.state.http_counter = HttpCounter()
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    _include_web(app)
+    # Added last = outermost: count every response, throttle before reading bodies.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+    )
+    app.add_middleware(RateLimitMiddleware, limit_per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(MetricsMiddleware, counter=app.state.http_counter)
+    return app
+
+
+def _include_web(app: FastAPI) -> None:
+    """The web chat and dashboard pages live in api.web (another part); include them if built."""
+    try:
+        from api.web.routes import router as web_router
+    except ImportError as exc:
+        log.info("web pages not included: %s", exc)
+        return
+    app.include_router(web_router)
+
+
+def app_from_env() -> Any:
+    """`uvicorn --factory api.app:app_from_env`: settings from the environment."""
+    from core.settings import get_settings
+
+    return create_app(get_settings())
