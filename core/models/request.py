@@ -23,6 +23,8 @@ class HelpRequest(HelpRequestBase, table=True):
     __table_args__ = (
         Index("ix_helprequest_team_status", "team_id", "status"),
         Index("ix_helprequest_volunteer_status", "volunteer_id", "status"),
+        # The coordinators' queue sorts open requests by deadline.
+        Index("ix_helprequest_status_deadline", "status", "deadline"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

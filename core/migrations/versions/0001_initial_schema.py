@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:28:56.516926
+Create Date: 2026-11-22 08:09:04.205159
 """
 from alembic import op
 import sqlalchemy as sa
@@ -250,6 +250,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_helprequest_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_status'), ['status'], unique=False)
+        batch_op.create_index('ix_helprequest_status_deadline', ['status', 'deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_team_id'), ['team_id'], unique=False)
         batch_op.create_index('ix_helprequest_team_status', ['team_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_helprequest_urgency'), ['urgency'], unique=False)
@@ -394,6 +395,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_helprequest_urgency'))
         batch_op.drop_index('ix_helprequest_team_status')
         batch_op.drop_index(batch_op.f('ix_helprequest_team_id'))
+        batch_op.drop_index('ix_helprequest_status_deadline')
         batch_op.drop_index(batch_op.f('ix_helprequest_status'))
         batch_op.drop_index(batch_op.f('ix_helprequest_resident_id'))
         batch_op.drop_index(batch_op.f('ix_helprequest_deadline'))
