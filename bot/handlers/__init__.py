@@ -1,0 +1,1 @@
+"""Telegram update handlers; each module exports a Router."""
