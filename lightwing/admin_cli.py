@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from sqlmodel import or_, select
 
 from core.db import session_scope
-from core.models import Area
+from core.models import ApiKeyPublic, Area
 
 
 def _area_ids(session: Any, refs: list[str]) -> list[int]:
@@ -47,8 +48,8 @@ def keys_command(args: argparse.Namespace, sessions: Callable[[], Any]) -> int:
             print("Store this key now: it is shown only once.", file=sys.stderr)
         elif args.keys_command == "list":
             for key in apikeys.list_keys(session):
-                print(json.dumps(key.model_dump(mode="json") if hasattr(key, "model_dump")
-                                 else key, default=str))
+                public = ApiKeyPublic.model_validate(key, from_attributes=True)
+                print(json.dumps(public.model_dump(mode="json")))
         else:
             apikeys.revoke_key(session, prefix=args.prefix)
             print(f"revoked {args.prefix}")
@@ -69,7 +70,7 @@ def ledger_command(args: argparse.Namespace, sessions: Callable[[], Any]) -> int
     with session_scope(sessions) as session:
         if args.ledger_command == "verify":
             report = dispatch.verify_ledger(session)
-            print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+            print(json.dumps(asdict(report), ensure_ascii=False))
             return 0 if report.ok else 1
         if args.ledger_command == "export":
             _write(dispatch.export_ledger_csv(session), args.output)

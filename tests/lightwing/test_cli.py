@@ -65,3 +65,4 @@ def test_keys_create_prints_the_key_once(settings: Settings, monkeypatch: pytest
     assert cli.main(["keys", "list"]) == 0
     listed = capsys.readouterr().out
     assert created["key"] not in listed and created["prefix"] in listed
+    assert "hash" not in listed

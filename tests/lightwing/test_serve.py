@@ -30,10 +30,11 @@ def test_serve_with_demo_answers_healthz_and_pages(tmp_path: Path) -> None:
     }
     for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN"):
         env.pop(name, None)
+    log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "lightwing.cli", "serve", "--demo"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
     )
@@ -47,7 +48,7 @@ def test_serve_with_demo_answers_healthz_and_pages(tmp_path: Path) -> None:
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
             time.sleep(0.2)
         assert status == 200
         assert (tmp_path / "data" / "lightwing.db").exists()
@@ -57,3 +58,4 @@ def test_serve_with_demo_answers_healthz_and_pages(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+        log.close()
