@@ -8,13 +8,15 @@ mode="${1:-}"
 case "$mode" in serve|test) ;; *) echo "usage: bash scripts/setup.sh serve|test" >&2; exit 2 ;; esac
 
 serve_debs=(espeak-ng fonts-noto-cjk libsndfile1)
-test_debs=("${serve_debs[@]}" chromium chromium-driver postgresql redis-server nodejs npm)
+test_debs=("${serve_debs[@]}" chromium chromium-driver postgresql redis-server)
 if [ "$mode" = serve ]; then debs=("${serve_debs[@]}"); else debs=("${test_debs[@]}"); fi
 
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
 done
+# The browser tests need node and npm; NodeSource's nodejs brings its own npm.
+if [ "$mode" = test ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
