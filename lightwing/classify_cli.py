@@ -10,9 +10,9 @@ from core.settings import Settings
 
 def _areas(settings: Settings) -> Any:
     """An area index from the database when it has areas; None otherwise."""
-    from core.classifier import AreaIndex
     from sqlmodel import select
 
+    from core.classifier import AreaIndex
     from core.db import engine_from_settings, session_factory, upgrade_schema
     from core.models import Area
 

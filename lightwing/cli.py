@@ -62,9 +62,8 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     if not args.demo:
         print("Nothing to seed: pass --demo.", file=sys.stderr)
         return 2
-    from core.seed.demo import seed_demo
-
     from core.db import session_scope
+    from core.seed.demo import seed_demo
 
     sessions = _prepare(settings)
     with session_scope(sessions) as session:
