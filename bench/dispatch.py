@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, event, insert, text  # noqa: E402
 
 from core import dispatch  # noqa: E402
 from core.db import make_engine, session_factory, upgrade_schema  # noqa: E402
@@ -212,13 +212,29 @@ def baseline_ms(url: str, residents: list[int], n: int = 300) -> float:
     return statistics.median(times)
 
 
+def count_round_trips(engine: Any, counts: dict[str, int]) -> None:
+    """Count the SQL statements and commits the engine sends (diagnostics of the bench)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(*_: Any) -> None:
+        counts["statements"] += 1
+
+    @event.listens_for(engine, "commit")
+    def _commit(*_: Any) -> None:
+        counts["commits"] += 1
+
+
 def bench_end_to_end(
-    url: str, residents: list[int], n: int, seed: int = 3
+    url: str, residents: list[int], n: int, seed: int = 3, counts: dict[str, int] | None = None
 ) -> tuple[float, float, str]:
     """create_request (classification) + confirm_request (routing + offers), per second."""
     rng = random.Random(seed)
     settings = Settings(database_url=url)
-    sessions = session_factory(make_engine(url))
+    engine = make_engine(url)
+    counts = counts if counts is not None else {}
+    counts.update(statements=0, commits=0)
+    count_round_trips(engine, counts)
+    sessions = session_factory(engine)
     try:
         import core.classifier  # noqa: F401
 
@@ -233,6 +249,7 @@ def bench_end_to_end(
             req = dispatch.create_request(session, settings=settings,
                                           resident_id=rng.choice(residents), text=words,
                                           category=None if mode == "classifier" else cat, now=NOW)
+        counts.update(statements=0, commits=0)
         start = time.perf_counter()
         cpu = time.process_time()
         for _ in range(n):
@@ -264,10 +281,13 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
           f"p95 {pct(times, 0.95):.2f} ms, max {max(times):.2f} ms over {len(times)} "
           f"(target p95 < 10 ms); this process's CPU time per decision p50 "
           f"{statistics.median(cpu_ms):.2f} ms, p95 {pct(cpu_ms, 0.95):.2f} ms")
-    rate, cpu_rate, mode = bench_end_to_end(url, data["residents"], args.e2e)
+    counts: dict[str, int] = {}
+    rate, cpu_rate, mode = bench_end_to_end(url, data["residents"], args.e2e, counts=counts)
     print(f"[{label}] end to end (classify + route + offer): {rate:.0f} requests/s wall, "
           f"{cpu_rate:.0f} requests/s of this process's CPU time, over {args.e2e} "
-          f"[{mode}] (target >= 200/s on SQLite)")
+          f"[{mode}] (target >= 200/s on SQLite); per request "
+          f"{counts['statements'] / args.e2e:.1f} SQL statements, "
+          f"{counts['commits'] / args.e2e:.1f} commits")
 
 
 def main() -> None:

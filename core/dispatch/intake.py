@@ -10,15 +10,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from core.dispatch.common import get_request, get_resident, now_utc, parse_actor
-from core.dispatch.lifecycle import StaleRequest, record_event, transition
+from core.dispatch.lifecycle import StaleRequest, detached, record_event, transition
 from core.dispatch.matching import build_candidates
 from core.dispatch.offers import alert_coordinators, offer_from, tell_resident
 from core.exceptions import IllegalTransition, InvalidInput, NotAllowed
-from core.models import Area, CarerLink, Category, HelpRequest, Resident, Urgency
+from core.models import Area, CarerLink, Category, Event, HelpRequest, Resident, Urgency
 from core.settings import Settings
 
 MAX_TEXT = 10_000
@@ -67,6 +69,71 @@ def area_index(session: Session) -> Any:
     return index
 
 
+_INSERT_REQUEST = insert(HelpRequest).returning(HelpRequest.id)
+_EVENT_FIELDS = ("at", "kind", "from_status", "to_status", "actor", "data")
+
+
+@lru_cache(maxsize=1)
+def _insert_request_and_event() -> Any:
+    """PostgreSQL: WITH stored AS (INSERT request RETURNING id) INSERT its event FROM stored."""
+    request_columns = HelpRequest.__table__.c
+    stored = (
+        insert(HelpRequest)
+        .values({name: bindparam(f"r_{name}", type_=request_columns[name].type)
+                 for name, _, _ in _request_defaults()})
+        .returning(HelpRequest.id)
+        .cte("stored")
+    )
+    columns = Event.__table__.c
+    return (
+        insert(Event)
+        .from_select(
+            ["request_id", *_EVENT_FIELDS],
+            select(stored.c.id, *[bindparam(f"e_{name}", type_=columns[name].type)
+                                  for name in _EVENT_FIELDS]),
+        )
+        .returning(Event.request_id)
+        .add_cte(stored)
+    )
+
+
+@lru_cache(maxsize=1)
+def _request_defaults() -> tuple[tuple[str, Any, Any], ...]:
+    """(column, default factory, default) of every HelpRequest column but id, read once."""
+    return tuple(
+        (name, field.default_factory, field.default)
+        for name, field in HelpRequest.model_fields.items()
+        if name != "id"
+    )
+
+
+def _stored_request(session: Session, *, created: dict[str, Any], **given: Any) -> HelpRequest:
+    """INSERT a new request row and its `created` event; return it persistent and clean.
+
+    The same row the unit of work would write (every column from the model's defaults or
+    `given`), with a plain INSERT ... RETURNING id and no constructor validation pass: this
+    is on the path of every request. On PostgreSQL both rows go in one statement.
+    """
+    values = {
+        name: given[name] if name in given else factory() if factory else default
+        for name, factory, default in _request_defaults()
+    }
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        params = {f"r_{name}": value for name, value in values.items()}
+        params.update({f"e_{name}": value for name, value in created.items()})
+        request_id = connection.execute(_insert_request_and_event(), params).scalar_one()
+    else:
+        request_id = connection.execute(_INSERT_REQUEST, values).scalar_one()
+        record_event(session, request_id=request_id, kind=created["kind"],
+                     from_status=created["from_status"], to_status=created["to_status"],
+                     actor=created["actor"], now=created["at"], data=created["data"])
+    req = detached(HelpRequest, {"id": request_id, **values})
+    make_transient_to_detached(req)
+    session.add(req)
+    return req
+
+
 def _check_category(category: str | None, urgency: str | None) -> None:
     if category is not None and category not in set(Category):
         raise InvalidInput("unknown category", detail=category)
@@ -111,7 +178,11 @@ def create_request(
     words = (text or "").strip()
     if not words and not (transcript or "").strip() and not audio_path and not category:
         raise InvalidInput("empty request", detail="text")
-    req = HelpRequest(
+    actor = f"carer:{carer_id}" if carer_id else f"resident:{resident_id}"
+    req = _stored_request(
+        session,
+        created={"at": moment, "kind": "created", "from_status": None, "to_status": "new",
+                 "actor": actor, "data": {"channel": channel}},
         resident_id=resident_id,
         text=words[:MAX_TEXT],
         lang=lang,
@@ -124,13 +195,6 @@ def create_request(
         status="new",
         created_at=moment,
         updated_at=moment,
-    )
-    session.add(req)
-    session.flush()
-    actor = f"carer:{carer_id}" if carer_id else f"resident:{resident_id}"
-    record_event(
-        session, request_id=req.id or 0, kind="created", from_status=None, to_status="new",
-        actor=actor, now=moment, data={"channel": channel},
     )
     session.commit()
     # Classification may be slow: it runs after the request is safely stored.
@@ -242,14 +306,16 @@ def route(
     area_path = area.path if area else None
     candidates = build_candidates(session, req=req, resident=resident, area_path=area_path,
                                   now=now, paired_volunteer_id=paired_volunteer_id)
-    req.routing = {
+    routing = {
         "area_id": area_id,
         "area_path": area_path,
         "decided_at": now.isoformat(),
         "candidates": candidates,
     }
+    # Stored by the status UPDATE that offer_from makes anyway (one statement, not two).
+    set_committed_value(req, "routing", routing)
     return offer_from(session, settings=settings, req=req, resident=resident, start=0,
-                      actor=actor, now=now)
+                      actor=actor, now=now, values={"routing": routing})
 
 
 def confirm_request(

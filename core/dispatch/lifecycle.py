@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -41,6 +41,34 @@ TERMINAL: frozenset[str] = frozenset({S.confirmed, S.cancelled})
 
 
 _INSERT_EVENT = insert(Event).returning(Event.id)
+# Guarded status UPDATEs, one per set of changed columns: built and cache-keyed once each.
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def detached(model: type[Any], values: dict[str, Any]) -> Any:
+    """A transient model instance holding values as loaded, without pydantic validation.
+
+    For rows just written by a core INSERT: the values came from our own code, and
+    validating them again in the constructor costs more than the INSERT on the hot path.
+    """
+    obj = model._sa_class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
+
+
+def _guarded_update(names: tuple[str, ...]) -> Any:
+    """UPDATE helprequest SET <names> WHERE id = :id AND status = :current, built once."""
+    stmt = _UPDATES.get(names)
+    if stmt is None:
+        columns = HelpRequest.__table__.c
+        stmt = (
+            update(HelpRequest)
+            .where(HelpRequest.id == bindparam("w_id"),
+                   HelpRequest.status == bindparam("w_status"))
+            .values({name: bindparam(f"v_{name}", type_=columns[name].type) for name in names})
+        )
+        _UPDATES[names] = stmt
+    return stmt
 
 
 class StaleRequest(Exception):
@@ -75,7 +103,29 @@ def record_event(
     }
     # A plain INSERT ... RETURNING id: events are write-only, the unit of work adds nothing.
     event_id = session.connection().execute(_INSERT_EVENT, row).scalar_one()
-    return Event(id=event_id, **row)
+    return detached(Event, {"id": event_id, **row})
+
+
+def _update_and_log(names: tuple[str, ...]) -> Any:
+    """PostgreSQL: WITH moved AS (guarded UPDATE ... RETURNING id) INSERT the event FROM moved."""
+    key = ("log", *names)
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        moved = _guarded_update(names).returning(HelpRequest.id).cte("moved")
+        columns = Event.__table__.c
+        logged = ("at", "kind", "from_status", "to_status", "actor", "data")
+        stmt = (
+            insert(Event)
+            .from_select(
+                ["request_id", *logged],
+                select(moved.c.id, *[bindparam(f"e_{name}", type_=columns[name].type)
+                                     for name in logged]),
+            )
+            .returning(Event.id)
+            .add_cte(moved)
+        )
+        _UPDATES[key] = stmt
+    return stmt
 
 
 def transition(
@@ -103,14 +153,34 @@ def transition(
     changes: dict[str, Any] = {"status": to, "updated_at": now, **(values or {})}
     if to in TERMINAL:
         changes.setdefault("closed_at", now)
-    stmt = (
-        update(HelpRequest)
-        .where(HelpRequest.id == req.id, HelpRequest.status == current, *where)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
     # Core execution on the session's connection (same transaction): no ORM bookkeeping.
-    result = session.connection().execute(stmt)
+    connection = session.connection()
+    if not where and connection.dialect.name == "postgresql":
+        # One round trip: the event is inserted only for the row the guarded UPDATE moved.
+        row = {
+            "request_id": req.id or 0, "at": now, "kind": kind or to, "from_status": current,
+            "to_status": to, "actor": actor, "data": data or {},
+        }
+        params = {f"v_{name}": value for name, value in changes.items()}
+        params.update({f"e_{name}": value for name, value in row.items()})
+        params.update(w_id=req.id, w_status=current)
+        event_id = connection.execute(_update_and_log(tuple(changes)), params).scalar()
+        if event_id is None:
+            raise StaleRequest(req.id)
+        for name, value in changes.items():
+            set_committed_value(req, name, value)
+        return detached(Event, {"id": event_id, **row})
+    if where:
+        stmt = (
+            update(HelpRequest)
+            .where(HelpRequest.id == req.id, HelpRequest.status == current, *where)
+            .values(**changes)
+        )
+        result = session.connection().execute(stmt)
+    else:
+        params = {f"v_{name}": value for name, value in changes.items()}
+        params.update(w_id=req.id, w_status=current)
+        result = session.connection().execute(_guarded_update(tuple(changes)), params)
     if result.rowcount != 1:
         raise StaleRequest(req.id)
     for name, value in changes.items():

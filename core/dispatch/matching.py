@@ -23,6 +23,8 @@ MAX_OFFERS_PER_RING = 8
 FLOOD_PENDING = 5
 # Emergencies: how many on-duty volunteers nearby are told at once.
 MAX_EMERGENCY_OFFERS = 40
+# Bound on the teams one query reads (a district holds far fewer).
+TEAM_ROW_LIMIT = 2000
 NEAR_LEVELS = ("elsewhere", "same_city", "same_district", "same_street", "same_community")
 
 
@@ -131,7 +133,7 @@ def _team_statement(dialect: str, with_area: bool, n_skills: int) -> Any:
         inside = Team.area_id.in_(select(Area.id).where(subtree))
         above = Team.area_id.in_(bindparam("ancestors", expanding=True))
         query = query.where(or_(inside, above))
-    _STATEMENTS[key] = query.limit(2000)
+    _STATEMENTS[key] = query.limit(TEAM_ROW_LIMIT)
     return _STATEMENTS[key]
 
 
@@ -171,11 +173,29 @@ def rank_teams(
     if not segs:
         levels = [0]
     found: dict[int, Any] = {}
+    district: list[Any] | None = None
+    if levels[:2] == [3, 2] and needed:
+        # A request needing skills nearly always widens from the street to the district
+        # (few street teams have every skill): read the district once and take the street's
+        # teams out of it here (one round trip instead of two). Its street part is exactly
+        # what the street query returns, unless the row limit cut it. Without skills the
+        # street usually suffices, and its query reads far fewer rows.
+        district = _team_rows(session, category, prefix(segs, 2), segs, [], lang)
+        if len(district) >= TEAM_ROW_LIMIT:
+            district = None
     for step, level in enumerate(levels):
         # Beyond the district only teams with every needed skill are worth a ring.
         require = sorted(needed) if step >= 2 else []
         area_prefix = prefix(segs, level) if level else None
-        for row in _team_rows(session, category, area_prefix, segs, require, lang):
+        if district is not None and step == 0 and area_prefix is not None:
+            street = area_prefix
+            rows_here = [row for row in district
+                         if row.area_id in segs or (row.path or "").startswith(street)]
+        elif district is not None and step == 1:
+            rows_here = district
+        else:
+            rows_here = _team_rows(session, category, area_prefix, segs, require, lang)
+        for row in rows_here:
             found[row.id] = row
         complete = sum(1 for row in found.values() if needed <= set(row.skills or []))
         if complete >= MAX_RINGS:
@@ -336,6 +356,25 @@ def eligible_volunteers(
     exclude: set[int],
 ) -> list[int]:
     """The volunteers one ring offers to now: on duty, not overloaded, not asked before."""
+    return [
+        vid
+        for vid, _ in choose_volunteers(
+            session, candidate=candidate, req=req, area_path=area_path, lang=lang,
+            exclude=exclude,
+        )
+    ]
+
+
+def choose_volunteers(
+    session: Session,
+    *,
+    candidate: dict[str, Any],
+    req: HelpRequest,
+    area_path: str | None,
+    lang: str,
+    exclude: set[int],
+) -> list[tuple[int, list[str]]]:
+    """eligible_volunteers with each one's languages (the offer message needs them)."""
     kind = candidate["kind"]
     cols = _volunteer_columns()
     limit = MAX_OFFERS_PER_RING
@@ -382,6 +421,6 @@ def eligible_volunteers(
             utc(row.last_assigned_at) or EPOCH,
             row.id,
         )
-        chosen.append((key, row.id))
-    chosen.sort()
-    return [vid for _, vid in chosen[:limit]]
+        chosen.append((key, row.id, row.languages))
+    chosen.sort(key=lambda item: item[0])
+    return [(vid, list(languages or [])) for _, vid, languages in chosen[:limit]]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from core import texts
@@ -16,8 +17,8 @@ from core.dispatch.common import (
     volunteer_lang,
     when_text,
 )
-from core.dispatch.lifecycle import record_event, transition
-from core.dispatch.matching import eligible_volunteers, segments
+from core.dispatch.lifecycle import detached, record_event, transition
+from core.dispatch.matching import choose_volunteers, segments
 from core.dispatch.outbox import notification_row, notify, notify_many
 from core.models import (
     Area,
@@ -30,7 +31,10 @@ from core.models import (
 )
 from core.settings import Settings
 
-_INSERT_OFFERS = insert(Offer).returning(Offer.id, sort_by_parameter_order=True)
+# One multi-row INSERT ... RETURNING; rows are matched back by volunteer_id (distinct within a
+# ring), so no ordered RETURNING is needed (SQLite would fall back to a row at a time).
+_INSERT_OFFERS = insert(Offer).returning(Offer.id, Offer.volunteer_id)
+_INSERT_OFFERS_ORDERED = insert(Offer).returning(Offer.id, sort_by_parameter_order=True)
 
 
 def offer_values(
@@ -67,16 +71,19 @@ def tell_resident(
     now: datetime,
     values: dict[str, Any] | None = None,
     buttons: list[dict[str, Any]] | None = None,
+    collect: list[dict[str, Any]] | None = None,
 ) -> None:
-    """A status message to the resident (and to the carer who asked for them)."""
+    """A status message to the resident (and to the carer who asked for them).
+
+    With `collect`, the outbox rows are appended to it for the caller's single INSERT.
+    """
     lang = resident.lang or req.lang or "zh"
     base = {
         "request_id": req.id,
         "category": category_label(req.category, lang),
         **(values or {}),
     }
-    notify(
-        session,
+    rows = [notification_row(
         recipient_kind="resident",
         recipient_id=resident.id or 0,
         key=key,
@@ -85,10 +92,9 @@ def tell_resident(
         request_id=req.id,
         dedupe_key=f"ev{event.id}:{key}:resident:{resident.id}",
         now=now,
-    )
+    )]
     if req.carer_id is not None:
-        notify(
-            session,
+        rows.append(notification_row(
             recipient_kind="carer",
             recipient_id=req.carer_id,
             key=key,
@@ -97,7 +103,11 @@ def tell_resident(
             request_id=req.id,
             dedupe_key=f"ev{event.id}:{key}:carer:{req.carer_id}",
             now=now,
-        )
+        ))
+    if collect is not None:
+        collect.extend(rows)
+    else:
+        notify_many(session, rows)
 
 
 def coordinators_for(session: Session, area_id: int | None) -> list[Coordinator]:
@@ -199,10 +209,19 @@ def close_pending_offers(
 
 def go_unassigned(
     session: Session, *, req: HelpRequest, resident: Resident, actor: str, now: datetime,
-    reason: str,
+    reason: str, values: dict[str, Any] | None = None,
 ) -> Event:
-    """Nobody left to ask: the request waits for a coordinator, who is alerted."""
+    """Nobody left to ask: the request waits for a coordinator, who is alerted.
+
+    `values`: more request columns to store with the status change (e.g. a new routing).
+    """
     if req.status == "unassigned":
+        if values:  # no status change to carry them: store them on their own
+            session.connection().execute(
+                update(HelpRequest).where(HelpRequest.id == req.id).values(**values)
+            )
+            for name, value in values.items():
+                set_committed_value(req, name, value)
         event = record_event(
             session, request_id=req.id or 0, kind="still_unassigned", from_status=req.status,
             to_status=req.status, actor=actor, now=now, data={"reason": reason},
@@ -212,7 +231,7 @@ def go_unassigned(
         return event
     event = transition(
         session, req, to="unassigned", actor=actor, now=now,
-        data={"reason": reason}, values={"deadline": None},
+        data={"reason": reason}, values={"deadline": None, **(values or {})},
     )
     tell_resident(session, req=req, resident=resident, key="dispatch.resident.unassigned",
                   event=event, now=now)
@@ -231,10 +250,12 @@ def offer_from(
     actor: str,
     now: datetime,
     kind: str = "offered",
+    values: dict[str, Any] | None = None,
 ) -> bool:
     """Offer the request to the first ring from `start` that has someone free; else unassigned.
 
-    Returns True when offers were made. Runs inside the caller's transaction.
+    Returns True when offers were made. Runs inside the caller's transaction. `values`: more
+    request columns stored with the status change (one UPDATE instead of two).
     """
     candidates: list[dict[str, Any]] = list((req.routing or {}).get("candidates", []))
     area_path = (req.routing or {}).get("area_path")
@@ -244,19 +265,19 @@ def offer_from(
     skipped: list[int] = []
     for index in range(start, len(candidates)):
         candidate = candidates[index]
-        chosen = eligible_volunteers(
+        chosen = choose_volunteers(
             session, candidate=candidate, req=req, area_path=area_path, lang=lang, exclude=exclude
         )
         if chosen:
             make_offers(
                 session, settings=settings, req=req, resident=resident, ring=index,
-                candidate=candidate, volunteer_ids=chosen, actor=actor, now=now, kind=kind,
-                skipped=skipped,
+                candidate=candidate, volunteer_ids=[vid for vid, _ in chosen], actor=actor,
+                now=now, kind=kind, skipped=skipped, languages=dict(chosen), values=values,
             )
             return True
         skipped.append(index)
     go_unassigned(session, req=req, resident=resident, actor=actor, now=now,
-                  reason="no_candidates" if not candidates else "rings_exhausted")
+                  reason="no_candidates" if not candidates else "rings_exhausted", values=values)
     return False
 
 
@@ -273,8 +294,14 @@ def make_offers(
     now: datetime,
     kind: str = "offered",
     skipped: list[int] | None = None,
+    languages: dict[int, list[str]] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> list[Offer]:
-    """Status offered at this ring with a deadline by urgency; one offer row and message each."""
+    """Status offered at this ring with a deadline by urgency; one offer row and message each.
+
+    `languages`: the volunteers' languages when the caller already read them (saves a query);
+    `values`: more request columns stored with the status change.
+    """
     seconds = settings.offer_deadline_s(req.urgency or "normal")
     deadline = now + timedelta(seconds=seconds)
     event = transition(
@@ -284,6 +311,7 @@ def make_offers(
             "deadline": deadline,
             "team_id": candidate.get("team_id"),
             "first_offer_at": req.first_offer_at or now,
+            **(values or {}),
         },
         data={
             "ring": ring,
@@ -307,11 +335,17 @@ def make_offers(
         for vid in volunteer_ids
     ]
     # One multi-row INSERT ... RETURNING instead of the unit of work: offers are hot.
-    ids = session.connection().execute(_INSERT_OFFERS, rows).scalars().all()
-    offers = [Offer(id=offer_id, **row) for offer_id, row in zip(ids, rows, strict=True)]
+    if len(set(volunteer_ids)) == len(volunteer_ids):
+        result = session.connection().execute(_INSERT_OFFERS, rows)
+        by_volunteer = {vid: oid for oid, vid in result}
+        ids = [by_volunteer[vid] for vid in volunteer_ids]
+    else:
+        ids = session.connection().execute(_INSERT_OFFERS_ORDERED, rows).scalars().all()
+    offers = [detached(Offer, {"id": offer_id, **row})
+              for offer_id, row in zip(ids, rows, strict=True)]
     emergency = req.urgency == "emergency"
     key = "dispatch.volunteer.offer_emergency" if emergency else "dispatch.volunteer.offer"
-    langs = dict(
+    langs = languages if languages is not None and set(volunteer_ids) <= set(languages) else dict(
         session.execute(
             select(Volunteer.id, Volunteer.languages).where(Volunteer.id.in_(volunteer_ids))
         ).all()
@@ -335,11 +369,12 @@ def make_offers(
             dedupe_key=f"offer{offer.id}:new",
             now=now,
         ))
-    notify_many(session, notes)
+    # The resident's message goes in the same INSERT as the volunteers' (one round trip).
     if kind == "offered" and not emergency:
         tell_resident(session, req=req, resident=resident, key="dispatch.resident.offered",
-                      event=event, now=now)
+                      event=event, now=now, collect=notes)
     elif kind == "widened":
         tell_resident(session, req=req, resident=resident, key="dispatch.resident.widened",
-                      event=event, now=now)
+                      event=event, now=now, collect=notes)
+    notify_many(session, notes)
     return offers
