@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -40,11 +41,24 @@ ROUTERS = (
 
 def create_app(settings: Settings, *, sessions: Callable[[], Session] | None = None) -> FastAPI:
     """The app for these settings; sessions defaults to a factory on settings' database."""
+    owned_engine = None
     if sessions is None:
         from core.db import engine_from_settings, session_factory
 
-        sessions = session_factory(engine_from_settings(settings))
+        owned_engine = engine_from_settings(settings)
+        sessions = session_factory(owned_engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            # Close the pool we opened; a factory passed in belongs to the caller.
+            if owned_engine is not None:
+                owned_engine.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Lightwing API",
         version="1.0.0",
         description="Help requests of disabled residents, volunteer offers, queues and ledger.",

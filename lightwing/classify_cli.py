@@ -17,8 +17,12 @@ def _areas(settings: Settings) -> Any:
     from core.models import Area
 
     upgrade_schema(settings.resolved_database_url)
-    with session_factory(engine_from_settings(settings))() as session:
-        rows = list(session.exec(select(Area)).all())
+    engine = engine_from_settings(settings)
+    try:
+        with session_factory(engine)() as session:
+            rows = list(session.exec(select(Area)).all())
+    finally:
+        engine.dispose()
     return AreaIndex.from_areas(rows) if rows else None
 
 

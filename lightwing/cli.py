@@ -5,26 +5,40 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from core import texts
 from core.settings import Settings, get_settings
 
 
-def _prepare(settings: Settings) -> Callable[[], object]:
-    """Bring the schema up to date and return a session factory."""
-    from core.db import engine_from_settings, session_factory, upgrade_schema
+def _upgrade(settings: Settings) -> None:
+    """Bring the schema up to date."""
+    from core.db import upgrade_schema
 
     upgrade_schema(settings.resolved_database_url)
-    return session_factory(engine_from_settings(settings))
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Callable[[], Any]]:
+    """Upgrade the schema, then a session factory whose engine is closed afterwards."""
+    from core.db import engine_from_settings, session_factory
+
+    _upgrade(settings)
+    engine = engine_from_settings(settings)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """API, web chat, dashboard and dispatch worker (and the bot when a token is set)."""
     from lightwing.runtime import run_server
 
-    _prepare(settings)
+    _upgrade(settings)
     if args.demo:
         cmd_seed(argparse.Namespace(demo=True), settings)
     return run_server(settings, with_worker=True, with_bot=True)
@@ -34,7 +48,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     """The API and web pages alone (run several of these against PostgreSQL)."""
     from lightwing.runtime import run_server
 
-    _prepare(settings)
+    _upgrade(settings)
     return run_server(settings, with_worker=False, with_bot=args.webhook)
 
 
@@ -42,8 +56,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """The dispatch worker alone: deadlines, widening, recurring pairs."""
     from lightwing.runtime import run_worker_process
 
-    sessions = _prepare(settings)
-    return run_worker_process(settings, sessions)
+    with _database(settings) as sessions:
+        return run_worker_process(settings, sessions)
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,8 +67,8 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram_bot_token is None:
         print("TELEGRAM_BOT_TOKEN is not set.", file=sys.stderr)
         return 2
-    sessions = _prepare(settings)
-    return run_bot_process(settings, sessions)
+    with _database(settings) as sessions:
+        return run_bot_process(settings, sessions)
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,8 +79,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from core.db import session_scope
     from core.seed.demo import seed_demo
 
-    sessions = _prepare(settings)
-    with session_scope(sessions) as session:
+    with _database(settings) as sessions, session_scope(sessions) as session:
         report = seed_demo(session)
     print(json.dumps(report.model_dump() if hasattr(report, "model_dump") else report, default=str))
     return 0
@@ -74,7 +87,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the schema up to date."""
-    _prepare(settings)
+    _upgrade(settings)
     print("schema is up to date")
     return 0
 
@@ -109,14 +122,16 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     """Create, list or revoke API keys."""
     from lightwing.admin_cli import keys_command
 
-    return keys_command(args, _prepare(settings))
+    with _database(settings) as sessions:
+        return keys_command(args, sessions)
 
 
 def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
     """Verify or export the service-hours ledger."""
     from lightwing.admin_cli import ledger_command
 
-    return ledger_command(args, _prepare(settings))
+    with _database(settings) as sessions:
+        return ledger_command(args, sessions)
 
 
 def build_parser() -> argparse.ArgumentParser:
