@@ -9,6 +9,14 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def sqlalchemy_url(url: str) -> str:
+    """postgres:// and postgresql:// → postgresql+psycopg:// (psycopg 3); other URLs unchanged."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
@@ -68,11 +76,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The SQLAlchemy URL: DATABASE_URL, or a SQLite file under the data directory."""
         if self.database_url:
-            url = self.database_url
-            for prefix in ("postgres://", "postgresql://"):
-                if url.startswith(prefix):
-                    return "postgresql+psycopg://" + url[len(prefix) :]
-            return url
+            return sqlalchemy_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'lightwing.db').resolve()}"
 
     @property

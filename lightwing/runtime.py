@@ -15,6 +15,10 @@ from core.settings import Settings
 log = logging.getLogger("lightwing")
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
 def build_app(settings: Settings, sessions: Callable[[], Any], *, webhook: bool) -> Any:
     """The FastAPI app: JSON API, web chat, dashboard and (optionally) the Telegram webhook."""
     from api.app import create_app
@@ -52,7 +56,7 @@ def run_server(settings: Settings, *, with_worker: bool, with_bot: bool) -> int:
     """Serve HTTP on LIGHTWING_HOST:LIGHTWING_PORT, with the worker and bot when asked."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging()
     sessions = _sessions(settings)
     has_token = settings.telegram_bot_token is not None
     webhook = with_bot and has_token and settings.telegram_webhook_url is not None
@@ -90,7 +94,7 @@ def run_worker_process(settings: Settings, sessions: Callable[[], Any]) -> int:
     """Run the dispatch worker in the foreground until SIGTERM/SIGINT."""
     from core.dispatch import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -102,7 +106,7 @@ def run_bot_process(settings: Settings, sessions: Callable[[], Any]) -> int:
     """Run the Telegram bot (long polling and the outbox sender) until SIGTERM/SIGINT."""
     from bot.runner import run_bot
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _configure_logging()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
 from core.db import make_engine, session_factory, upgrade_schema
-from core.settings import Settings
+from core.settings import Settings, sqlalchemy_url
 
 # Set by .ci/run for the second pass of the suite: a server URL we may create databases on.
 PG_ADMIN_URL = os.environ.get("LIGHTWING_TEST_PG_URL")
@@ -34,22 +34,15 @@ def pg_database() -> Iterator[str | None]:
         yield None
         return
     name = f"lw_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_psycopg(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    admin = create_engine(sqlalchemy_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = _psycopg(PG_ADMIN_URL).rsplit("/", 1)[0] + f"/{name}"
+    url = sqlalchemy_url(PG_ADMIN_URL).rsplit("/", 1)[0] + f"/{name}"
     upgrade_schema(url)
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def _psycopg(url: str) -> str:
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 @pytest.fixture

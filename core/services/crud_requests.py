@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from core.dispatch.detail import get_request_detail
 from core.exceptions import NotFound
 from core.models import Event, HelpRequest, Offer, Resident, Role
 from core.services.apikeys import Principal
@@ -30,17 +31,11 @@ class RequestView:
 
 def load_request(session: Session, *, request_id: int) -> RequestView:
     """The request with offers, events and resident; NotFound when absent."""
-    req = session.get(HelpRequest, request_id)
-    if req is None:
-        raise NotFound("request not found", request_id=request_id)
-    offers = session.exec(
-        select(Offer).where(Offer.request_id == request_id).order_by(col(Offer.id))
-    ).all()
-    events = session.exec(
-        select(Event).where(Event.request_id == request_id).order_by(col(Event.id))
-    ).all()
-    resident = session.get(Resident, req.resident_id)
-    return RequestView(request=req, offers=list(offers), events=list(events), resident=resident)
+    detail = get_request_detail(session, request_id=request_id)
+    resident = session.get(Resident, detail.request.resident_id)
+    return RequestView(
+        request=detail.request, offers=detail.offers, events=detail.events, resident=resident
+    )
 
 
 def request_for_offer(session: Session, *, offer_id: int) -> RequestView:

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from core.settings import sqlalchemy_url
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -27,23 +29,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def psycopg_url(url: str) -> str:
-    """postgresql://… → postgresql+psycopg://… (SQLAlchemy with psycopg 3)."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
 @contextmanager
 def fresh_pg_database(server_url: str) -> Iterator[str]:
     """CREATE DATABASE for one test on the given server; dropped afterwards."""
     name = f"lw_sys_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(psycopg_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield psycopg_url(server_url).rsplit("/", 1)[0] + f"/{name}"
+        yield sqlalchemy_url(server_url).rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
