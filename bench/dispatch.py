@@ -13,6 +13,7 @@ Targets: p95 < 10 ms, throughput >= 200 requests/s on SQLite.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import statistics
@@ -224,6 +225,29 @@ def count_round_trips(engine: Any, counts: dict[str, int]) -> None:
         counts["commits"] += 1
 
 
+def _file_requests(session: Any, settings: Settings, residents: list[int], n: int,
+                   rng: random.Random, classify: bool) -> None:
+    """n requests: create_request (stored, classified) then confirm_request (routed, offered)."""
+    items = list(TEXTS.items())
+    for _ in range(n):
+        cat, words = rng.choice(items)
+        req = dispatch.create_request(session, settings=settings,
+                                      resident_id=rng.choice(residents), text=words,
+                                      category=None if classify else cat, now=NOW)
+        if req.status in ("classified", "needs_clarification"):
+            dispatch.confirm_request(session, settings=settings, request_id=req.id,
+                                     actor="system", category=req.category or cat, now=NOW)
+        session.expunge_all()
+
+
+def _classifier_mode() -> str:
+    try:
+        import core.classifier  # noqa: F401
+    except ImportError:
+        return "category given (core.classifier not importable)"
+    return "classifier"
+
+
 def bench_end_to_end(
     url: str, residents: list[int], n: int, seed: int = 3, counts: dict[str, int] | None = None
 ) -> tuple[float, float, str]:
@@ -235,35 +259,57 @@ def bench_end_to_end(
     counts.update(statements=0, commits=0)
     count_round_trips(engine, counts)
     sessions = session_factory(engine)
-    try:
-        import core.classifier  # noqa: F401
-
-        mode = "classifier"
-    except ImportError:
-        mode = "category given (core.classifier not importable)"
-    items = list(TEXTS.items())
+    mode = _classifier_mode()
     with sessions() as session:
         # Warm-up (and the classifier's first load) outside the timing.
-        for _ in range(5):
-            cat, words = rng.choice(items)
-            req = dispatch.create_request(session, settings=settings,
-                                          resident_id=rng.choice(residents), text=words,
-                                          category=None if mode == "classifier" else cat, now=NOW)
+        _file_requests(session, settings, residents, 5, rng, mode == "classifier")
         counts.update(statements=0, commits=0)
         start = time.perf_counter()
         cpu = time.process_time()
-        for _ in range(n):
-            cat, words = rng.choice(items)
-            req = dispatch.create_request(session, settings=settings,
-                                          resident_id=rng.choice(residents), text=words,
-                                          category=None if mode == "classifier" else cat, now=NOW)
-            if req.status in ("classified", "needs_clarification"):
-                dispatch.confirm_request(session, settings=settings, request_id=req.id,
-                                         actor="system", category=req.category or cat, now=NOW)
-            session.expunge_all()
+        _file_requests(session, settings, residents, n, rng, mode == "classifier")
         elapsed = time.perf_counter() - start
         cpu_s = time.process_time() - cpu
+    engine.dispose()
     return n / elapsed, n / cpu_s, mode
+
+
+def _e2e_process(url: str, residents: list[int], n: int, seed: int, ready: Any,
+                 out: Any) -> None:
+    """One of several processes filing requests into the same database at the same time."""
+    settings = Settings(database_url=url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    rng = random.Random(seed)
+    classify = _classifier_mode() == "classifier"
+    with sessions() as session:
+        _file_requests(session, settings, residents, 5, rng, classify)
+        ready.wait()
+        start = time.perf_counter()
+        _file_requests(session, settings, residents, n, rng, classify)
+        out.put((start, time.perf_counter()))
+    engine.dispose()
+
+
+def bench_end_to_end_parallel(url: str, residents: list[int], n: int, processes: int) -> float:
+    """Requests per second when `processes` processes (as several `lightwing api` would) file
+    n requests between them into one database at the same time."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(processes)
+    out = context.Queue()
+    each = max(1, n // processes)
+    workers = [
+        context.Process(target=_e2e_process, args=(url, residents, each, 10 + i, ready, out))
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [out.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+        if worker.exitcode != 0:
+            raise RuntimeError(f"a bench process failed (exit code {worker.exitcode})")
+    elapsed = max(end for _, end in spans) - min(start for start, _ in spans)
+    return each * processes / elapsed
 
 
 def run(url: str, label: str, args: argparse.Namespace) -> None:
@@ -288,6 +334,11 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
           f"[{mode}] (target >= 200/s on SQLite); per request "
           f"{counts['statements'] / args.e2e:.1f} SQL statements, "
           f"{counts['commits'] / args.e2e:.1f} commits")
+    if args.processes > 1:
+        parallel = bench_end_to_end_parallel(url, data["residents"], args.e2e, args.processes)
+        print(f"[{label}] end to end with {args.processes} processes on one database (as "
+              f"several `lightwing api`): {parallel:.0f} requests/s wall "
+              f"(target >= 200/s on SQLite)")
 
 
 def main() -> None:
@@ -299,6 +350,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--routes", type=int, default=500)
     parser.add_argument("--e2e", type=int, default=1_000)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="also file the e2e requests from this many processes at once")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     if not args.skip_sqlite:

@@ -296,22 +296,34 @@ def start_emergency(
     route(session, settings=settings, req=req, resident=resident, actor="system", now=now)
 
 
-def route(
-    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, actor: str,
-    now: datetime, paired_volunteer_id: int | None = None,
-) -> bool:
-    """Rank the candidates, store why (HelpRequest.routing), and offer to the first free ring."""
+def plan_route(
+    session: Session, *, req: HelpRequest, resident: Resident, now: datetime,
+    paired_volunteer_id: int | None = None,
+) -> dict[str, Any]:
+    """The ranked candidates and why (what HelpRequest.routing stores); reads only."""
     area_id = req.area_id or req.place_area_id or resident.area_id
     area = session.get(Area, area_id) if area_id else None
     area_path = area.path if area else None
     candidates = build_candidates(session, req=req, resident=resident, area_path=area_path,
                                   now=now, paired_volunteer_id=paired_volunteer_id)
-    routing = {
+    return {
         "area_id": area_id,
         "area_path": area_path,
         "decided_at": now.isoformat(),
         "candidates": candidates,
     }
+
+
+def route(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, actor: str,
+    now: datetime, paired_volunteer_id: int | None = None,
+    routing: dict[str, Any] | None = None,
+) -> bool:
+    """Rank the candidates (unless `routing` was planned already), store why
+    (HelpRequest.routing), and offer to the first free ring."""
+    if routing is None:
+        routing = plan_route(session, req=req, resident=resident, now=now,
+                             paired_volunteer_id=paired_volunteer_id)
     # Stored by the status UPDATE that offer_from makes anyway (one statement, not two).
     set_committed_value(req, "routing", routing)
     return offer_from(session, settings=settings, req=req, resident=resident, start=0,
@@ -348,10 +360,15 @@ def confirm_request(
         final = values.get("category", req.category)
         if final is None:
             raise InvalidInput("category needed", detail="category")
+        routing = None
         if values or req.status != "classified":
             event = transition(session, req, to="classified", actor=actor, now=moment,
                                kind="clarified", values=values, data=values)
         else:
+            if req.urgency != "emergency":
+                # Read before the first write: on SQLite the write lock is held from the first
+                # INSERT to COMMIT, so ranking teams first keeps other writers waiting less.
+                routing = plan_route(session, req=req, resident=resident, now=moment)
             event = record_event(session, request_id=req.id or 0, kind="confirmed",
                                  from_status=req.status, to_status=req.status, actor=actor,
                                  now=moment)
@@ -359,7 +376,8 @@ def confirm_request(
             start_emergency(session, settings=settings, req=req, resident=resident, event=event,
                             now=moment)
         else:
-            route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment)
+            route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment,
+                  routing=routing)
         session.commit()
     except StaleRequest as exc:
         session.rollback()
