@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
         validation_alias=_env("LIGHTWING_EMERGENCY_NUMBERS"),
     )
     admin_key: SecretStr | None = Field(default=None, validation_alias=_env("LIGHTWING_ADMIN_KEY"))
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("LIGHTWING_SECRET_KEY")
+    )
     timezone: str = Field(default="Asia/Shanghai", validation_alias=_env("LIGHTWING_TIMEZONE"))
     default_lang: str = Field(default="zh", validation_alias=_env("LIGHTWING_DEFAULT_LANG"))
     deadline_emergency_s: int = Field(
@@ -97,6 +101,24 @@ class Settings(BaseSettings):
             "normal": self.deadline_normal_s,
             "flexible": self.deadline_flexible_s,
         }.get(urgency, self.deadline_normal_s)
+
+    def signing_key(self, purpose: str) -> bytes:
+        """A key for signing one kind of thing (invite codes, buttons), derived per purpose.
+
+        From LIGHTWING_SECRET_KEY; without it from the first other secret configured, so
+        existing deployments keep their signatures; a local demo with no secret at all falls
+        back to the database URL (fine on one machine, and the README says to set the key).
+        """
+        base = next(
+            (
+                secret.get_secret_value()
+                for secret in (self.secret_key, self.admin_key, self.telegram_webhook_secret,
+                               self.telegram_bot_token)
+                if secret is not None and secret.get_secret_value()
+            ),
+            self.resolved_database_url,
+        )
+        return hashlib.sha256(f"lightwing-{purpose}\0{base}".encode()).digest()
 
     def emergency_number_list(self) -> list[str]:
         """The emergency numbers as separate entries, e.g. ['120 ambulance', '110 police']."""

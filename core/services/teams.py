@@ -187,15 +187,7 @@ def volunteer_teams(session: Session, *, volunteer_id: int) -> list[Team]:
 
 
 def _invite_secret(settings: Settings) -> bytes:
-    # Derived, never stored: the first configured secret of the deployment.
-    for secret in (settings.admin_key, settings.telegram_webhook_secret,
-                   settings.telegram_bot_token):
-        if secret is not None and secret.get_secret_value():
-            base = secret.get_secret_value()
-            break
-    else:
-        base = settings.resolved_database_url  # a local demo without secrets still works
-    return hashlib.sha256(b"lightwing-team-invite\0" + base.encode()).digest()
+    return settings.signing_key("team-invite")
 
 
 def _signature(settings: Settings, team: Team) -> str:

@@ -39,3 +39,22 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_offer_deadlines_by_urgency(urgency: str, seconds: int) -> None:
     assert Settings().offer_deadline_s(urgency) == seconds
+
+
+def test_signing_keys_come_from_the_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LIGHTWING_SECRET_KEY", "LIGHTWING_ADMIN_KEY", "TELEGRAM_BOT_TOKEN",
+                 "TELEGRAM_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LIGHTWING_SECRET_KEY", "s3cret-one")
+    one = Settings()
+    assert "s3cret-one" not in repr(one)
+    # One key per purpose: a signature made for one thing is worth nothing for another.
+    assert one.signing_key("team-invite") != one.signing_key("buttons")
+    assert one.signing_key("team-invite") == Settings().signing_key("team-invite")
+    monkeypatch.setenv("LIGHTWING_SECRET_KEY", "s3cret-two")
+    assert Settings().signing_key("team-invite") != one.signing_key("team-invite")
+    # The secret key wins over the other secrets, which only stand in when it is unset.
+    monkeypatch.setenv("LIGHTWING_ADMIN_KEY", "admin-key")
+    assert Settings().signing_key("x") == Settings(secret_key="s3cret-two").signing_key("x")
+    monkeypatch.delenv("LIGHTWING_SECRET_KEY")
+    assert Settings().signing_key("x") == Settings(secret_key="admin-key").signing_key("x")
