@@ -17,7 +17,13 @@ from core.dispatch.common import (
     volunteer_lang,
     when_text,
 )
-from core.dispatch.lifecycle import StaleRequest, lock_request, record_event, transition
+from core.dispatch.lifecycle import (
+    StaleRequest,
+    lock_request,
+    one_transaction,
+    record_event,
+    transition,
+)
 from core.dispatch.offers import close_pending_offers, offer_from, tell_resident
 from core.dispatch.outbox import notify
 from core.exceptions import NotAllowed, NotFound, OfferClosed, RequestAlreadyTaken
@@ -127,7 +133,7 @@ def accept_offer(
     req = get_request(session, offer.request_id)
     if req.status != "offered":
         raise _closed(session, offer, volunteer_id)
-    try:
+    with one_transaction(session, lambda: _closed(session, offer, volunteer_id)):
         # The lock point: UPDATE helprequest ... WHERE status='offered' AND ring=<this ring>.
         event = transition(
             session, req, to="accepted", actor=f"volunteer:{volunteer_id}", now=moment,
@@ -151,13 +157,6 @@ def accept_offer(
                   event_id=event.id or 0, now=moment)
         tell_resident(session, req=req, resident=resident, key="dispatch.resident.accepted",
                       event=event, now=moment, values={"volunteer": volunteer.name})
-        session.commit()
-    except StaleRequest:
-        session.rollback()
-        raise _closed(session, offer, volunteer_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(req)
     return req
 
@@ -177,7 +176,7 @@ def decline_offer(
     if offer.state != "pending":
         raise OfferClosed("offer closed", offer_id=offer_id)
     req = get_request(session, offer.request_id)
-    try:
+    with one_transaction(session, lambda: OfferClosed("offer closed", offer_id=offer_id)):
         lock_request(session, req, now=moment)
         done = session.execute(
             update(Offer).where(Offer.id == offer_id, Offer.state == "pending")
@@ -198,13 +197,6 @@ def decline_offer(
         )
         if req.status == "offered" and req.ring == offer.ring and still_open is None:
             widen(session, settings=settings, req=req, actor="system", now=moment)
-        session.commit()
-    except StaleRequest:
-        session.rollback()
-        raise OfferClosed("offer closed", offer_id=offer_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     session.expire(offer)
     session.refresh(offer)
     return offer

@@ -16,7 +16,7 @@ from core.dispatch.common import (
     require_volunteer,
 )
 from core.dispatch.ledger import append_record
-from core.dispatch.lifecycle import StaleRequest, transition
+from core.dispatch.lifecycle import changed_meanwhile, one_transaction, transition
 from core.dispatch.offers import alert_coordinators, tell_resident
 from core.dispatch.outbox import notify
 from core.exceptions import IllegalTransition, InvalidInput, NotAllowed
@@ -24,11 +24,6 @@ from core.models import Feedback, HelpRequest, ServiceRecord
 from core.settings import Settings
 
 MAX_HOURS = 24.0
-
-
-def _fail(session: Session, request_id: int) -> IllegalTransition:
-    session.rollback()
-    return IllegalTransition("request changed meanwhile", request_id=request_id)
 
 
 def _volunteer_step(
@@ -43,19 +38,13 @@ def _volunteer_step(
     if req.status not in allowed_from:
         raise IllegalTransition("not now", request_id=request_id, status=req.status)
     volunteer = get_volunteer(session, volunteer_id)
-    try:
+    with one_transaction(session, changed_meanwhile(request_id)):
         event = transition(session, req, to=to, kind=kind, actor=f"volunteer:{volunteer_id}",
                            now=moment, values=values, data=note_values)
         resident = get_resident(session, req.resident_id)
         tell_resident(session, req=req, resident=resident, key=key, event=event, now=moment,
                       values={"volunteer": volunteer.name, **(note_values or {})},
                       buttons=buttons)
-        session.commit()
-    except StaleRequest:
-        raise _fail(session, request_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     return req
 
 
@@ -123,7 +112,7 @@ def give_feedback(
         raise NotAllowed("not your request", request_id=request_id)
     if req.status != "done":
         raise IllegalTransition("nothing to confirm", request_id=request_id, status=req.status)
-    try:
+    with one_transaction(session, changed_meanwhile(request_id)):
         to = "confirmed" if hours_confirmed else "disputed"
         # The status UPDATE comes first: it is the write lock that also orders ledger appends.
         event = transition(session, req, to=to, actor=f"resident:{resident_id}", now=moment,
@@ -146,12 +135,6 @@ def give_feedback(
             alert_coordinators(session, req=req, resident=resident,
                                key="dispatch.coordinator.disputed", event=event, now=moment,
                                values={"hours": req.hours_reported or 0.0})
-        session.commit()
-    except StaleRequest:
-        raise _fail(session, request_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     return feedback
 
 
@@ -187,7 +170,7 @@ def resolve_dispute(
     req = get_request(session, request_id)
     if req.status != "disputed":
         raise IllegalTransition("not disputed", request_id=request_id, status=req.status)
-    try:
+    with one_transaction(session, changed_meanwhile(request_id)):
         event = transition(session, req, to="confirmed", actor=actor, now=moment,
                            kind="dispute_resolved",
                            values={"hours_reported": round(float(hours), 2)},
@@ -197,12 +180,6 @@ def resolve_dispute(
         ).first()
         _record_service(session, req=req, rating=feedback.rating if feedback else None,
                         hours=round(float(hours), 2), event_id=event.id or 0, now=moment)
-        session.commit()
-    except StaleRequest:
-        raise _fail(session, request_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     return req
 
 

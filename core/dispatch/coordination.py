@@ -18,7 +18,7 @@ from core.dispatch.common import (
     volunteer_lang,
 )
 from core.dispatch.intake import route
-from core.dispatch.lifecycle import TERMINAL, StaleRequest, transition
+from core.dispatch.lifecycle import TERMINAL, changed_meanwhile, one_transaction, transition
 from core.dispatch.matching import eligible_volunteers
 from core.dispatch.offers import (
     close_pending_offers,
@@ -75,7 +75,7 @@ def cancel_request(
         raise NotAllowed("not your request", request_id=request_id)
     if req.status not in OPEN_STATUSES:
         raise IllegalTransition("request is closed", request_id=request_id, status=req.status)
-    try:
+    with one_transaction(session, changed_meanwhile(request_id)):
         event = transition(session, req, to="cancelled", actor=actor, now=moment,
                            values={"deadline": None}, data={"reason": reason})
         close_pending_offers(session, req=req, state="withdrawn",
@@ -85,13 +85,6 @@ def cancel_request(
         resident = get_resident(session, req.resident_id)
         tell_resident(session, req=req, resident=resident, key="dispatch.resident.cancelled",
                       event=event, now=moment)
-        session.commit()
-    except StaleRequest:
-        session.rollback()
-        raise IllegalTransition("request changed meanwhile", request_id=request_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     return req
 
 
@@ -111,7 +104,7 @@ def reassign_request(
     if req.category is None and volunteer_id is None:
         raise InvalidInput("category needed", detail="category")
     resident = get_resident(session, req.resident_id)
-    try:
+    with one_transaction(session, changed_meanwhile(request_id)):
         close_pending_offers(session, req=req, state="withdrawn",
                              key="offer.taken", now=moment)
         previous = req.volunteer_id
@@ -161,13 +154,6 @@ def reassign_request(
                 _notify_released(session, req=req, volunteer_id=previous, event_id=0, now=moment)
             req.volunteer_id = None
             route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment)
-        session.commit()
-    except StaleRequest:
-        session.rollback()
-        raise IllegalTransition("request changed meanwhile", request_id=request_id) from None
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(req)
     return req
 

@@ -16,7 +16,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from core.dispatch.common import get_request, get_resident, now_utc, parse_actor
-from core.dispatch.lifecycle import StaleRequest, detached, record_event, transition
+from core.dispatch.lifecycle import (
+    StaleRequest,
+    changed_meanwhile,
+    detached,
+    one_transaction,
+    record_event,
+    transition,
+)
 from core.dispatch.matching import build_candidates
 from core.dispatch.offers import alert_coordinators, offer_from, tell_resident
 from core.exceptions import IllegalTransition, InvalidInput, NotAllowed
@@ -347,7 +354,7 @@ def confirm_request(
     if req.status not in ("new", "classified", "needs_clarification"):
         raise IllegalTransition("already confirmed", request_id=request_id, status=req.status)
     resident = get_resident(session, req.resident_id)
-    try:
+    with one_transaction(session, changed_meanwhile(request_id)):
         if category is not None and category != req.category:
             values: dict[str, Any] = {
                 "category": category,
@@ -378,11 +385,4 @@ def confirm_request(
         else:
             route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment,
                   routing=routing)
-        session.commit()
-    except StaleRequest as exc:
-        session.rollback()
-        raise IllegalTransition("request changed meanwhile", request_id=request_id) from exc
-    except BaseException:
-        session.rollback()
-        raise
     return req

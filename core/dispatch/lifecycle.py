@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +75,29 @@ def _guarded_update(names: tuple[str, ...]) -> Any:
 
 class StaleRequest(Exception):
     """The guarded update found the request no longer in the expected state (someone was first)."""
+
+
+def changed_meanwhile(request_id: int) -> Callable[[], Exception]:
+    """What one_transaction raises when another writer moved the request first."""
+    return lambda: IllegalTransition("request changed meanwhile", request_id=request_id)
+
+
+@contextmanager
+def one_transaction(session: Session, lost: Callable[[], Exception]) -> Iterator[None]:
+    """Commit the block's writes together; roll back on any error.
+
+    A lost race (StaleRequest from a guarded update) is rolled back and raised as `lost()`,
+    called after the rollback so it may read what the winner wrote.
+    """
+    try:
+        yield
+        session.commit()
+    except StaleRequest:
+        session.rollback()
+        raise lost() from None
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def is_allowed(from_status: str, to_status: str) -> bool:
