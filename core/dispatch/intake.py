@@ -177,8 +177,14 @@ def create_request(
     now: datetime | None = None,
     urgency: str | None = None,
     skills: list[str] | None = None,
+    confirmed_by: str | None = None,
 ) -> HelpRequest:
-    """Store the request (status new, committed), then classify it; emergencies go out at once."""
+    """Store the request (status new, committed), then classify it; emergencies go out at once.
+
+    `confirmed_by` (an actor): the filer has no read-back step (an API client), so a request
+    understood well enough to be classified is routed and offered at once, in the same
+    transaction as its classification, as if that actor had confirmed it.
+    """
     moment = now_utc(now)
     _check_category(category, urgency)
     resident = get_resident(session, resident_id)
@@ -207,14 +213,38 @@ def create_request(
     # Classification may be slow: it runs after the request is safely stored.
     fields = _classify(session, req=req, resident=resident, category=category,
                        urgency=urgency, skills=skills, now=moment)
+    routing = None
+    if confirmed_by is not None and _routes_now(fields):
+        # Ranked before the first write, as in confirm_request (shorter SQLite write lock).
+        routing = plan_route(session, req=_classified_preview(req, fields), resident=resident,
+                             now=moment)
     try:
         _apply_classification(session, settings=settings, req=req, resident=resident,
                               fields=fields, now=moment)
+        if confirmed_by is not None and req.status == "classified":
+            route(session, settings=settings, req=req, resident=resident, actor=confirmed_by,
+                  now=moment, routing=routing)
         session.commit()
     except StaleRequest:
         session.rollback()
         session.refresh(req)
     return req
+
+
+def _routes_now(fields: dict[str, Any]) -> bool:
+    """Whether a classification leaves the request classified and not an emergency."""
+    emergency = fields.get("urgency") == "emergency" or fields.get("category") == "emergency"
+    return not emergency and not fields["needs_clarification"]
+
+
+def _classified_preview(req: HelpRequest, fields: dict[str, Any]) -> HelpRequest:
+    """The request as it will be once classified (for ranking before anything is written)."""
+    names = ("id", "lang", "urgency", "category", "skills", "area_id", "place_area_id")
+    values = {name: getattr(req, name) for name in names}
+    values.update({name: fields[name] for name in names if name in fields and name != "lang"})
+    if req.lang is None and fields.get("lang"):
+        values["lang"] = fields["lang"]
+    return detached(HelpRequest, values)
 
 
 def _classify(

@@ -169,6 +169,31 @@ def test_needs_category_to_confirm(session: Session, settings: Settings) -> None
                                 text="x", category="nonsense")
 
 
+def test_filer_without_read_back_is_offered_at_once(session: Session, settings: Settings) -> None:
+    w = small_world(session)
+    resident = w.residents["blind"]
+    req = dispatch.create_request(session, settings=settings, resident_id=resident.id,
+                                  text="please go with me to the hospital tomorrow morning",
+                                  confirmed_by="coordinator:1", now=NOW)
+    assert req.status == "offered" and req.category == "escort"
+    assert req.team_id == w.teams["K1"].id
+    events = session.scalars(
+        select(Event).where(Event.request_id == req.id).order_by(Event.id)
+    ).all()
+    assert [(e.kind, e.actor) for e in events] == [
+        ("created", f"resident:{resident.id}"), ("classified", "system"),
+        ("offered", "coordinator:1"),
+    ]
+    assert {o.volunteer_id for o in session.scalars(
+        select(Offer).where(Offer.request_id == req.id))} == {
+        w.volunteers["k1a"].id, w.volunteers["k1b"].id}
+    # Not understood: nobody guessed at; it waits for a person to say what it is.
+    unclear = dispatch.create_request(session, settings=settings, resident_id=resident.id,
+                                      text="hmm", confirmed_by="coordinator:1", now=NOW)
+    assert unclear.status == "needs_clarification"
+    assert session.scalars(select(Offer).where(Offer.request_id == unclear.id)).first() is None
+
+
 def _offered(session: Session, settings: Settings, w, category: str = "escort"):
     resident = w.residents["blind"]
     req = dispatch.create_request(session, settings=settings, resident_id=resident.id,
