@@ -88,11 +88,26 @@ def volunteer_lang(volunteer: Volunteer) -> str:
     return texts.normalise_lang(volunteer.languages[0] if volunteer.languages else None)
 
 
+def get_area(session: Session, area_id: int | None) -> Area | None:
+    """The area, held for the session's lifetime once loaded.
+
+    A request's routing and its messages read the same area several times, and the session's
+    identity map holds objects only weakly, so it would be read from the database each time.
+    """
+    if area_id is None:
+        return None
+    held: dict[int, Area] = session.info.setdefault("lightwing.areas", {})
+    area = held.get(area_id)
+    if area is None:
+        area = session.get(Area, area_id)
+        if area is not None:
+            held[area_id] = area
+    return area
+
+
 def area_name(session: Session, area_id: int | None, lang: str) -> str:
     """The area's name in the reader's language ('' when unknown)."""
-    if area_id is None:
-        return ""
-    area = session.get(Area, area_id)
+    area = get_area(session, area_id)
     if area is None:
         return ""
     return area.name_en if texts.normalise_lang(lang) == "en" else area.name_zh

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.dispatch.accept import hand_over
 from core.dispatch.common import (
     category_label,
+    get_area,
     get_request,
     get_resident,
     get_volunteer,
@@ -27,7 +28,7 @@ from core.dispatch.offers import (
 )
 from core.dispatch.outbox import notify
 from core.exceptions import IllegalTransition, InvalidInput, NotAllowed, NotFound
-from core.models import OPEN_STATUSES, Area, CarerLink, Coordinator, HelpRequest, Team
+from core.models import OPEN_STATUSES, CarerLink, Coordinator, HelpRequest, Team
 from core.settings import Settings
 
 
@@ -38,7 +39,7 @@ def _coordinator_covers(session: Session, coordinator_id: int | None, req: HelpR
         return False
     if req.area_id is None:
         return True
-    area = session.get(Area, req.area_id)
+    area = get_area(session, req.area_id)
     return area is not None and f"/{coordinator.area_id}/" in area.path
 
 

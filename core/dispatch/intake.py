@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from core.dispatch.common import get_request, get_resident, now_utc, parse_actor
+from core.dispatch.common import get_area, get_request, get_resident, now_utc, parse_actor
 from core.dispatch.lifecycle import (
     StaleRequest,
     changed_meanwhile,
@@ -339,7 +339,7 @@ def plan_route(
 ) -> dict[str, Any]:
     """The ranked candidates and why (what HelpRequest.routing stores); reads only."""
     area_id = req.area_id or req.place_area_id or resident.area_id
-    area = session.get(Area, area_id) if area_id else None
+    area = get_area(session, area_id)
     area_path = area.path if area else None
     candidates = build_candidates(session, req=req, resident=resident, area_path=area_path,
                                   now=now, paired_volunteer_id=paired_volunteer_id)

@@ -13,6 +13,7 @@ from core import texts
 from core.dispatch.common import (
     area_name,
     category_label,
+    get_area,
     urgency_label,
     volunteer_lang,
     when_text,
@@ -114,7 +115,7 @@ def coordinators_for(session: Session, area_id: int | None) -> list[Coordinator]
     """Coordinators of the request's area or any area above it (top-level ones when unknown)."""
     ids: list[int] = []
     if area_id is not None:
-        area = session.get(Area, area_id)
+        area = get_area(session, area_id)
         if area is not None:
             ids = segments(area.path) or [area_id]
     if not ids:
