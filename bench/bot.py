@@ -23,7 +23,7 @@ from core.db import make_engine, session_factory, upgrade_schema
 from core.models import ResidentCreate, VolunteerCreate
 from core.services import registration, teams
 from core.settings import Settings
-from tests.bot.fake_telegram import TOKEN, FakeTelegram
+from tests.bot.fake_telegram import TOKEN, FakeTelegram, unsigned
 from tests.core.dialog.world import VOLUNTEER_TGS, World, build_world
 
 TEXT = "Please go with me to the hospital tomorrow morning"
@@ -82,7 +82,7 @@ async def _request_latency(fake: FakeTelegram, sessions: Callable[[], Session],
     while _offers_sent(fake, watch) <= seen_offers:
         await asyncio.sleep(0.002)
     t2 = time.perf_counter()
-    request_id = int(data.rsplit(":", 1)[1])
+    request_id = int(unsigned(data).rsplit(":", 1)[1])
 
     def cancel() -> None:
         with sessions() as session:

@@ -11,6 +11,7 @@ from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
+from bot.callbacks import signer
 from bot.render import MAX_CAPTION, keyboard, text_of
 from bot.retry import GaveUp, call_with_retry
 from core.dialog import Reply
@@ -44,7 +45,7 @@ async def send_reply(
 ) -> Message:
     """Send a reply; returns the message that carries the buttons (for later edits)."""
     text = text_of(reply)
-    markup = keyboard(reply)
+    markup = keyboard(reply, signer(settings, chat_id))
     message: Message | None = None
     if mode == "large_text":
         message = await _send_card(bot, chat_id, text, reply.lang, markup, settings, budget_s)

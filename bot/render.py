@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core import texts
@@ -16,13 +18,15 @@ def text_of(reply: Reply) -> str:
     return texts.get(reply.key, reply.lang, easy=reply.easy, **reply.values)[:MAX_TEXT]
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The reply's buttons (labels in words), or None."""
+def keyboard(
+    reply: Reply, signer: Callable[[str], str] | None = None
+) -> InlineKeyboardMarkup | None:
+    """The reply's buttons (labels in words, data signed for the chat when given), or None."""
     rows = [
         [
             InlineKeyboardButton(
                 text=texts.get(b.key, reply.lang, easy=reply.easy, **b.values)[:64],
-                callback_data=b.data[:64],
+                callback_data=signer(b.data) if signer else b.data[:64],
             )
             for b in row
         ]

@@ -6,7 +6,7 @@ from aiogram import Router
 
 
 def all_routers() -> list[Router]:
-    """Fresh routers: commands before plain text; buttons; media."""
-    from bot.handlers import buttons, commands, media, messages
+    """Fresh routers: commands before plain text; buttons; media; anything else last."""
+    from bot.handlers import buttons, commands, media, messages, other
 
-    return [m.make_router() for m in (commands, buttons, media, messages)]
+    return [m.make_router() for m in (commands, buttons, media, messages, other)]

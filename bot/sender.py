@@ -16,6 +16,7 @@ from aiogram.exceptions import (
 )
 from sqlmodel import Session
 
+from bot.callbacks import signer
 from bot.outputs import send_reply
 from bot.ratelimit import RateLimiter
 from bot.render import keyboard, text_of
@@ -159,7 +160,7 @@ class OutboxSender:
             await call_with_retry(
                 lambda: self.bot.edit_message_text(
                     text=text, chat_id=int(chat), message_id=int(message_id),
-                    reply_markup=keyboard(out.reply),
+                    reply_markup=keyboard(out.reply, signer(self.settings, int(chat))),
                 ),
                 budget_s=self.retry_budget_s,
             )

@@ -19,8 +19,11 @@ from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
+from bot import inbox
 from bot.menus import set_default_commands
+from bot.polling import Feeder, housekeeping
 from bot.sender import OutboxSender
+from core.db import session_scope
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ def make_webhook_router(
     own_bot = bot is None
     bot = bot or build_bot(settings)
     dp = dispatcher or build_dispatcher(settings, sessions)
-    tasks: set[asyncio.Task[Any]] = set()
+    feeder = Feeder(bot, dp, sessions)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -56,13 +59,17 @@ def make_webhook_router(
         if run_sender:
             sender = OutboxSender(bot, settings, sessions, wake=dp["outbox_wake"])
             sender_task = asyncio.create_task(sender.run(stop))
+        # Updates another API process took and then died with come back after their lease.
+        keeper = asyncio.create_task(housekeeping(feeder, sessions, stop))
         try:
             yield
         finally:
             stop.set()
-            if sender_task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(sender_task, timeout=15)
+            for task in (sender_task, keeper):
+                if task is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait_for(task, timeout=15)
+            await feeder.drain(timeout=10)
             if own_bot:
                 await bot.session.close()
 
@@ -82,19 +89,31 @@ def make_webhook_router(
                 status_code=403,
             )
         try:
-            update = Update.model_validate(await request.json(), context={"bot": bot})
+            raw = await request.json()
+            update = Update.model_validate(raw, context={"bot": bot})
         except ValueError:
             return JSONResponse(
                 {"error": {"code": "invalid_input", "message": "not a Telegram update"}},
                 status_code=400,
             )
+        try:
+            # Kept before Telegram hears "ok": after that it never sends the update again.
+            await asyncio.to_thread(_store, sessions, bot.id, raw)
+        except Exception:  # noqa: BLE001 - an error status makes Telegram try again later
+            log.exception("webhook update not stored")
+            return JSONResponse(
+                {"error": {"code": "unavailable", "message": "try again"}}, status_code=503,
+            )
         # Answer Telegram at once; voice notes may take longer than its webhook timeout.
-        task = asyncio.create_task(dp.feed_update(bot, update))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        feeder.feed(update)
         return JSONResponse({"ok": True})
 
     return router
+
+
+def _store(sessions: Callable[[], Session], bot_id: int, raw: dict[str, Any]) -> None:
+    with session_scope(sessions) as session:
+        inbox.store(session, bot_id, [raw])
 
 
 async def set_webhook(bot: Bot, settings: Settings) -> bool:

@@ -10,6 +10,7 @@ from aiogram.types import Message
 from sqlmodel import Session
 
 from bot.flow import run_turn, user_ref
+from bot.inbox import Entry
 from bot.menus import MenuCache
 from bot.wake import OutboxWake
 from core.dialog import Incoming
@@ -19,6 +20,7 @@ from core.settings import Settings
 async def on_command(
     message: Message, bot: Bot, settings: Settings, sessions: Callable[[], Session],
     menus: MenuCache, state: FSMContext, outbox_wake: OutboxWake,
+    inbox: Entry | None = None,
 ) -> None:
     """Parse '/name@bot args' and let the dialog answer."""
     assert message.text is not None and message.from_user is not None
@@ -27,7 +29,8 @@ async def on_command(
     kind = "start" if name == "start" else "command"
     incoming = Incoming(kind=kind, text=name, command_args=args.strip() or None)
     await run_turn(bot, message.chat.id, user_ref(message.from_user), incoming,
-                   settings=settings, sessions=sessions, menus=menus, state=state, wake=outbox_wake)
+                   settings=settings, sessions=sessions, menus=menus, state=state, wake=outbox_wake,
+                   inbox=inbox)
 
 
 def make_router() -> Router:

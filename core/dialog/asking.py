@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from core import dispatch
 from core.dialog import areas as area_tools
-from core.dialog import fmt
+from core.dialog import delivery, fmt
 from core.dialog.context import Ctx, btn, rows
 from core.dialog.onboarding import ensure_resident
 from core.exceptions import ConsentRequired, NotAllowed, NotFound
 from core.models import OPEN_STATUSES, Area, Category, Feedback, HelpRequest, Resident
 
 CATEGORIES = [c.value for c in Category if c.value != "emergency"]
+# Statuses in which the read-back can still be confirmed.
+CONFIRMABLE = frozenset({"new", "classified", "needs_clarification"})
 
 
 def new_request(
@@ -49,6 +51,13 @@ def new_request(
     resident = ctx.session.get(Resident, resident_id)
     if resident is None:
         raise NotFound("resident")
+    stored = _stored_by_earlier_run(ctx, resident.id or 0)
+    if stored is not None:
+        ctx.conv.reset()
+        present(ctx, stored)
+        return
+    if "after" not in ctx.marker:
+        ctx.checkpoint(after=_last_request_id(ctx.session, resident.id or 0))
     try:
         request = dispatch.create_request(
             ctx.session,
@@ -78,6 +87,27 @@ def new_request(
     present(ctx, request)
 
 
+def _last_request_id(session: Session, resident_id: int) -> int:
+    """The newest request id of a resident (0 when none)."""
+    found = session.exec(
+        select(func.max(HelpRequest.id)).where(HelpRequest.resident_id == resident_id)
+    ).one()
+    return int(found or 0)
+
+
+def _stored_by_earlier_run(ctx: Ctx, resident_id: int) -> HelpRequest | None:
+    """The request an earlier run of this same input stored before the process died."""
+    after = ctx.marker.get("after") if ctx.recovering else None
+    if after is None:
+        return None
+    return ctx.session.exec(
+        select(HelpRequest)
+        .where(HelpRequest.resident_id == resident_id)
+        .where(col(HelpRequest.id) > int(after))
+        .order_by(col(HelpRequest.id))
+    ).first()
+
+
 def _ask_for_whom(ctx: Ctx, ids: list[int], pending: dict[str, Any]) -> None:
     ctx.conv.go("ask:for_whom", pending=pending)
     people = [ctx.session.get(Resident, i) for i in ids]
@@ -98,7 +128,21 @@ def present(ctx: Ctx, request: HelpRequest) -> None:
     """Say what happens next for a stored request, by its status."""
     rid = request.id
     if request.category == "emergency":
-        ctx.say("dialog.emergency", numbers=", ".join(ctx.settings.emergency_number_list()))
+        if _news_is_mine(ctx, request, "dispatch.resident.emergency"):
+            joiner = "、" if ctx.lang == "zh" else ", "
+            ctx.say("dialog.emergency",
+                    numbers=joiner.join(ctx.settings.emergency_number_list()))
+        return
+    if request.status == "new":
+        # Stored, but its process died before classifying it: ask, with the classifier's
+        # guesses, and treat danger at once.
+        from core.classifier import classify  # loaded only when needed, like dispatch does
+
+        guess = classify(request.transcript or request.text or "", ctx.lang)
+        if guess.category == "emergency":
+            confirm(ctx, request, "emergency")
+            return
+        _ask_category(ctx, request, [guess.category, *(a.category for a in guess.alternatives)])
         return
     if request.status == "needs_clarification":
         alternatives = [
@@ -107,26 +151,54 @@ def present(ctx: Ctx, request: HelpRequest) -> None:
         top = [c for c in alternatives if c in CATEGORIES][:3]
         if request.category in CATEGORIES and request.category not in top:
             top.insert(0, request.category)
-        if not top:
-            top = ["escort", "errands", "daily_living"]
-        buttons = [
-            btn("dialog.btn.plain", f"cat:{c}:{rid}", label=fmt.category(c, ctx.lang, ctx.easy))
-            for c in top[:3]
-        ]
-        more = [btn("dialog.btn.other_kind", f"req:change:{rid}"),
-                btn("dialog.btn.cancel", f"req:cancel:{rid}")]
-        ctx.say("dialog.clarify", rows(buttons, 1) + [more])
+        _ask_category(ctx, request, top)
         return
     if request.status == "classified":
         readback(ctx, request)
         return
     if request.status in ("offered", "accepted"):
-        ctx.say("dialog.request.sent", id=rid, category=fmt.category(request.category, ctx.lang))
+        if _news_is_mine(ctx, request, "dispatch.resident.offered"):
+            ctx.say("dialog.request.sent", id=rid,
+                    category=fmt.category(request.category, ctx.lang))
         return
     if request.status == "unassigned":
-        ctx.say("dialog.request.unassigned", id=rid)
+        if _news_is_mine(ctx, request, "dispatch.resident.unassigned"):
+            ctx.say("dialog.request.unassigned", id=rid)
         return
     ctx.say("dialog.request.stored", id=rid)
+
+
+def _ask_category(ctx: Ctx, request: HelpRequest, guesses: list[str | None]) -> None:
+    """'Which kind of help?' with up to three likely kinds, another kind, and cancel."""
+    rid = request.id
+    top: list[str] = []
+    for c in guesses:
+        if c in CATEGORIES and c not in top:
+            top.append(c)
+    if not top:
+        top = ["escort", "errands", "daily_living"]
+    buttons = [
+        btn("dialog.btn.plain", f"cat:{c}:{rid}", label=fmt.category(c, ctx.lang, ctx.easy))
+        for c in top[:3]
+    ]
+    more = [btn("dialog.btn.other_kind", f"req:change:{rid}"),
+            btn("dialog.btn.cancel", f"req:cancel:{rid}")]
+    ctx.say("dialog.clarify", rows(buttons, 1) + [more])
+
+
+def _news_is_mine(ctx: Ctx, request: HelpRequest, key: str) -> bool:
+    """Whether to tell this news in the reply: dispatch queued the same news for the person
+    we answer; the reply takes that message over, unless a sender already has it."""
+    who = ctx.who
+    if who.resident is not None and who.resident.id == request.resident_id:
+        recipient = ("resident", request.resident_id)
+    elif who.carer is not None and who.carer.id is not None and request.carer_id == who.carer.id:
+        recipient = ("carer", who.carer.id)
+    else:
+        return True
+    return delivery.take_over(ctx.session, request_id=request.id or 0,
+                              recipient_kind=recipient[0], recipient_id=recipient[1],
+                              keys=(key,), now=ctx.now)
 
 
 def readback(ctx: Ctx, request: HelpRequest) -> None:
@@ -192,12 +264,31 @@ def on_request_button(ctx: Ctx, action: str, request_id: int) -> None:
         ctx.say("dialog.ask.category", rows(buttons) + [[btn("dialog.btn.cancel",
                                                             f"req:cancel:{request_id}")]])
     elif action == "cancel":
+        if request.status not in OPEN_STATUSES:
+            ctx.conv.reset()
+            _already(ctx, request, "cancelled")
+            return
         dispatch.cancel_request(
             ctx.session, settings=ctx.settings, request_id=request_id,
             actor=_actor(request), now=ctx.now,
         )
         ctx.conv.reset()
-        ctx.say("dialog.request.cancelled", id=request_id)
+        if _news_is_mine(ctx, request, "dispatch.resident.cancelled"):
+            ctx.say("dialog.request.cancelled", id=request_id)
+
+
+def _already(ctx: Ctx, request: HelpRequest, done_status: str) -> None:
+    """A button for a step that already happened: what an earlier run of this very input
+    did is said as news; an old button pressed again gets where the request stands."""
+    if ctx.recovering and request.status == done_status == "cancelled":
+        if _news_is_mine(ctx, request, "dispatch.resident.cancelled"):
+            ctx.say("dialog.request.cancelled", id=request.id)
+        return
+    if ctx.recovering and done_status == "confirmed":
+        present(ctx, request)
+        return
+    ctx.say("dialog.request.already", id=request.id,
+            status=fmt.status(request.status, ctx.lang, ctx.easy))
 
 
 def on_category(ctx: Ctx, category: str, request_id: int) -> None:
@@ -210,6 +301,10 @@ def on_category(ctx: Ctx, category: str, request_id: int) -> None:
 
 def confirm(ctx: Ctx, request: HelpRequest, category: str | None) -> None:
     """Confirm the read-back: dispatch routes it and offers it to volunteers (after consent)."""
+    if request.status not in CONFIRMABLE:
+        ctx.conv.reset()
+        _already(ctx, request, "confirmed")
+        return
     resident = ctx.session.get(Resident, request.resident_id)
     if resident is not None and resident.consent_at is None:
         # Volunteers see the details only with consent; the request waits, nothing is lost.

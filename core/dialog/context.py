@@ -37,6 +37,18 @@ class Ctx:
     conv: Conversation
     who: Who
     replies: list[Reply] = field(default_factory=list)
+    # The input's ref, and whether an earlier run of this very input died half-way
+    # (its in-flight marker is `marker`; see engine.handle_turn).
+    ref: str | None = None
+    recovering: bool = False
+    marker: dict[str, Any] = field(default_factory=dict)
+
+    def checkpoint(self, **extra: Any) -> None:
+        """Note facts in the in-flight marker (kept if a core call commits before we end)."""
+        if not self.ref:
+            return
+        self.marker = {"ref": self.ref, **self.marker, **extra}
+        self.conv.checkpoint(self.session, self.marker)
 
     @property
     def lang(self) -> str:

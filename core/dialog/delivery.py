@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from core import dispatch, texts
 from core.dialog.types import Reply, ReplyButton
 from core.models import Carer, Coordinator, Notification, Resident, Volunteer
+from core.models._types import utcnow
 
 _MODELS: dict[str, Any] = {
     "resident": Resident,
@@ -109,3 +111,70 @@ def sent(session: Session, *, notification_id: int, channel_ref: str | None,
 def failed(session: Session, *, notification_id: int, error: str, retry_at: datetime) -> None:
     """Record a failed delivery to be tried again at retry_at."""
     dispatch.mark_failed(session, notification_id=notification_id, error=error, retry_at=retry_at)
+
+
+# Where the dialog answers the person at once, the same news also sits in the outbox (dispatch
+# tells the resident and their carer of every change): the dialog takes that row over.
+DIALOG_REF = "dialog"
+
+
+def take_over(
+    session: Session,
+    *,
+    request_id: int,
+    recipient_kind: str,
+    recipient_id: int,
+    keys: tuple[str, ...],
+    now: datetime | None = None,
+) -> bool:
+    """Whether the dialog should say this news itself (each person gets it once).
+
+    The newest outbox row with one of `keys` for this request and person decides: still
+    pending → the dialog takes it (pending → sent, in one conditional UPDATE, so a sender
+    that claimed it first wins and the dialog stays silent); already claimed or sent by a
+    sender → False; no such row → True.
+    """
+    row = session.exec(
+        select(Notification)
+        .where(Notification.request_id == request_id)
+        .where(Notification.recipient_kind == recipient_kind)
+        .where(Notification.recipient_id == recipient_id)
+        .where(col(Notification.key).in_(keys))
+        .order_by(col(Notification.id).desc())
+    ).first()
+    if row is None:
+        return True
+    if row.status == "sent" and row.channel_ref == DIALOG_REF:
+        return True
+    if row.status != "pending":
+        return False
+    moment = now or utcnow()
+    taken = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == row.id, col(Notification.status) == "pending")
+        .values(status="sent", sent_at=moment, seen_at=moment, channel_ref=DIALOG_REF)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(taken, "rowcount", 0))
+
+
+def release_claims(session: Session, *, now: datetime | None = None) -> int:
+    """Give rows claimed for Telegram back to the outbox at once (rows in 'sending').
+
+    Only for the one polling bot at its start: it is the only Telegram sender, so rows
+    still leased were claimed by its dead predecessor and need not wait for the lease.
+    """
+    reachable = [
+        (Notification.recipient_kind == kind)
+        & col(Notification.recipient_id).in_(
+            select(model.id).where(col(model.telegram_id).is_not(None))
+        )
+        for kind, model in _MODELS.items()
+    ]
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.status) == "sending", or_(*reachable))
+        .values(status="pending", next_attempt_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core import texts
-from core.dialog import asking, coordinator, onboarding, state, volunteer
+from core.dialog import asking, coordinator, onboarding, state, unusual, volunteer
 from core.dialog.context import Ctx
 from core.dialog.identity import find
 from core.dialog.types import Incoming, Reply, Turn, UserRef
 from core.exceptions import (
+    AlreadyExists,
     DomainError,
+    IllegalTransition,
     NotAllowed,
     OfferClosed,
     RequestAlreadyTaken,
@@ -50,12 +52,25 @@ def handle_turn(
     incoming: Incoming,
     now: datetime | None = None,
 ) -> Turn:
-    """Like handle(), plus how this user wants replies delivered (mode, voice, roles)."""
+    """Like handle(), plus how this user wants replies delivered (mode, voice, roles).
+
+    With incoming.ref the turn happens at most once: the same ref again (a channel that
+    redelivers after a crash) gets the stored replies back and changes nothing; a turn that
+    died half-way is finished without repeating what it had committed.
+    """
     now = now or utcnow()
     conv = state.load(session, user.key)
+    ref = incoming.ref
+    last = conv.data.get(state.LAST_TURN)
+    if ref and isinstance(last, dict) and last.get("ref") == ref:
+        return Turn.model_validate(last["turn"])
+    inflight = conv.data.get(state.INFLIGHT)
+    recovering = bool(ref) and isinstance(inflight, dict) and inflight.get("ref") == ref
     who = find(session, user, conv)
     ctx = Ctx(session=session, settings=settings, user=user, incoming=incoming, now=now,
-              conv=conv, who=who)
+              conv=conv, who=who, ref=ref, recovering=recovering,
+              marker=dict(inflight) if recovering and isinstance(inflight, dict) else {})
+    ctx.checkpoint()
     try:
         _route(ctx)
     except DomainError as exc:
@@ -63,21 +78,31 @@ def handle_turn(
         # The row objects are expired by the rollback; find them again for the error reply.
         ctx.who = find(session, user, conv)
         ctx.replies.append(_error_reply(ctx, exc))
-    conv.save(session, now)
-    session.commit()
     resident = ctx.who.resident
     voice_ok = bool(
         ctx.mode == "voice"
         and not (resident and {"hearing"} & set(resident.disability_types or []))
     )
-    return Turn(replies=ctx.replies, lang=ctx.lang, mode=ctx.mode, easy=ctx.easy,
+    turn = Turn(replies=ctx.replies, lang=ctx.lang, mode=ctx.mode, easy=ctx.easy,
                 voice_ok=voice_ok, roles=ctx.who.roles)
+    conv.data.pop(state.INFLIGHT, None)
+    if ref:
+        conv.data[state.LAST_TURN] = {"ref": ref, "turn": turn.model_dump(mode="json")}
+    else:
+        conv.data.pop(state.LAST_TURN, None)
+    conv.save(session, now)
+    session.commit()
+    return turn
 
 
 def _error_reply(ctx: Ctx, exc: DomainError) -> Reply:
     key = _ERROR_KEYS.get(type(exc))
     if key is None and isinstance(exc, NotAllowed) and ctx.incoming.data:
         key = "dialog.not_yours"
+    if key is None and isinstance(exc, IllegalTransition | AlreadyExists) \
+            and ctx.incoming.kind == "button":
+        # An old button pressed again after the request moved on (or a step done twice).
+        key = "dialog.button_stale"
     if key is None:
         key = exc.prompt_key if texts.has(exc.prompt_key, ctx.lang) else "error.generic"
     values = {k: str(v) for k, v in exc.values.items()}
@@ -105,6 +130,8 @@ def _route(ctx: Ctx) -> None:
         # A photo without words is almost always "please read this for me".
         asking.new_request(ctx, text=caption, photo_path=inc.photo_path,
                            category=None if caption else "reading")
+    elif inc.kind in unusual.KINDS:
+        unusual.handle(ctx, _text)
     else:
         _text(ctx, (inc.text or "").strip())
 

@@ -66,7 +66,7 @@ def ask(ctx: Ctx, step: str, *, parent_id: int | None = None) -> None:
         done = [btn("dialog.btn.done", "dis:done"), btn("dialog.btn.skip_private", "skip:dis")]
         ctx.say("dialog.ask.disability", rows(buttons) + [done])
     elif step == "area":
-        _ask_area(ctx, parent_id, purpose="onb")
+        ask_area(ctx, parent_id, purpose="onb")
     elif step == "consent":
         buttons = [btn("dialog.btn.agree", "consent:yes"), btn("dialog.btn.disagree", "consent:no")]
         ctx.say("dialog.ask.consent", [buttons])
@@ -74,7 +74,7 @@ def ask(ctx: Ctx, step: str, *, parent_id: int | None = None) -> None:
         finish(ctx)
 
 
-def _ask_area(ctx: Ctx, parent_id: int | None, *, purpose: str) -> None:
+def ask_area(ctx: Ctx, parent_id: int | None, *, purpose: str) -> None:
     """Show one level of the area tree as buttons (or ask to type the name)."""
     session = ctx.session
     level = (
@@ -140,6 +140,10 @@ def on_button(ctx: Ctx, parts: list[str]) -> None:
     """lang:, mode:, dis:, area:, consent:, skip:, set: buttons."""
     head = parts[0]
     arg = parts[1] if len(parts) > 1 else ""
+    if not _button_fits(ctx.conv.state, head, arg):
+        # An old button of a step that is over (pressed again, or from an older message).
+        ctx.say("dialog.button_stale")
+        return
     resident = ensure_resident(ctx) if head in {"lang", "mode", "dis"} else None
     if head == "consent":
         from core.dialog.asking import consent_target
@@ -183,13 +187,29 @@ def on_button(ctx: Ctx, parts: list[str]) -> None:
         ask(ctx, arg)
 
 
+def _button_fits(state: str, head: str, arg: str) -> bool:
+    """Whether a step button belongs to the step the conversation waits for now."""
+    if head == "set":
+        return True  # the settings menu works from anywhere
+    if head == "skip":
+        return state == ("vol:area" if arg == "varea" else f"onb:{arg}")
+    if head == "area":
+        return state in ("onb:area", "vol:area")
+    return state == f"onb:{head}"
+
+
 def _on_disability(ctx: Ctx, resident: Resident, arg: str) -> None:
     chosen = list(ctx.conv.data.get("dis_chosen", []))
     if arg == "done":
         resident.disability_types = chosen
         ctx.session.add(resident)
         ctx.conv.data.pop("dis_chosen", None)
-        ctx.say("dialog.disability_set", count=len(chosen))
+        if chosen:
+            names = ctx.t("dialog.list_joiner").join(
+                ctx.t(f"dialog.disability.{d}") for d in chosen)
+            ctx.say("dialog.disability_set", names=names)
+        else:
+            ctx.say("dialog.disability_none")
         next_step(ctx, "dis")
         return
     if arg in DISABILITIES:
@@ -208,16 +228,16 @@ def _on_area(ctx: Ctx, args: list[str]) -> None:
         above = ctx.session.get(Area, parent).parent_id if parent else None
         if above is not None and len(area_tools.children(ctx.session, above)) <= 1:
             above = None
-        _ask_area(ctx, above, purpose=purpose)
+        ask_area(ctx, above, purpose=purpose)
         return
     choose_whole = bool(args) and args[0] == "set"
     raw = args[1] if choose_whole and len(args) > 1 else (args[0] if args else "")
     area = ctx.session.get(Area, int(raw)) if raw.isdigit() else None
     if area is None:
-        _ask_area(ctx, None, purpose=purpose)
+        ask_area(ctx, None, purpose=purpose)
         return
     if not choose_whole and area_tools.children(ctx.session, area.id):
-        _ask_area(ctx, area.id, purpose=purpose)
+        ask_area(ctx, area.id, purpose=purpose)
         return
     set_area(ctx, area)
 
@@ -243,8 +263,8 @@ def on_area_text(ctx: Ctx, text: str) -> None:
     area = area_tools.match(ctx.session, text)
     if area is None:
         ctx.say("dialog.area_not_found", text=text)
-        _ask_area(ctx, ctx.conv.data.get("area_parent"),
-                  purpose=ctx.conv.data.get("area_purpose", "onb"))
+        ask_area(ctx, ctx.conv.data.get("area_parent"),
+                 purpose=ctx.conv.data.get("area_purpose", "onb"))
         return
     set_area(ctx, area)
 

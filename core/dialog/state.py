@@ -11,6 +11,9 @@ from core.models import ConversationState
 from core.models._types import utcnow
 
 IDLE = "idle"
+# conversation data keys of the exactly-once machinery (see engine.handle_turn)
+INFLIGHT = "inflight"  # {"ref", "after"?}: a turn that began; written with its first commit
+LAST_TURN = "last_turn"  # {"ref", "turn"}: the replies of the last turn that had a ref
 
 
 class Conversation:
@@ -20,6 +23,8 @@ class Conversation:
         self.row = row
         self.state: str = row.state or IDLE
         self.data: dict[str, Any] = dict(row.data or {})
+        self._began_state = self.state
+        self._began_data = dict(self.data)
 
     def go(self, state: str, **data: Any) -> None:
         """Move to a state, merging extra data."""
@@ -31,6 +36,17 @@ class Conversation:
         keep = {k: v for k, v in self.data.items() if k in _PERSISTENT}
         self.state = IDLE
         self.data = keep
+
+    def checkpoint(self, session: Session, marker: dict[str, Any]) -> None:
+        """Stage the row as it was when the turn began, plus an in-flight marker.
+
+        Core services commit on their own (a request is stored before it is classified);
+        the marker goes into the database with their first commit, so if the process dies
+        before the turn ends, the same input handled again knows what already happened.
+        """
+        self.row.state = self._began_state
+        self.row.data = {**self._began_data, INFLIGHT: marker}
+        session.add(self.row)
 
     def save(self, session: Session, now: datetime | None = None) -> None:
         """Write the state back (committed by the caller)."""

@@ -22,15 +22,27 @@ class UserRef(BaseModel):
 
 
 class Incoming(BaseModel):
-    """One thing the user did: a message, a voice note, a photo, a button or a command."""
+    """One thing the user did: a message, a voice note, a photo, a button or a command.
 
-    kind: Literal["start", "text", "voice", "photo", "button", "command"]
+    The other kinds are what a chat can carry but the dialog cannot use as such: a sticker,
+    a file (text = its caption), a location (text = the place's name or address, data =
+    "lat,lon"), a voice note too big to fetch (size_bytes, duration_s), anything else (data =
+    its type), and "flood" (the adapter throttles this person for a while).
+    """
+
+    kind: Literal["start", "text", "voice", "photo", "button", "command", "sticker", "file",
+                  "location", "too_big", "other", "flood"]
     text: str | None = None
     data: str | None = None
     audio_path: str | None = None
     photo_path: str | None = None
     transcript: str | None = None
     command_args: str | None = None
+    # The channel's id of this input (e.g. a Telegram update): the same ref handled again
+    # returns the same replies without doing anything twice.
+    ref: str | None = None
+    size_bytes: int | None = None
+    duration_s: int | None = None
 
 
 class ReplyButton(BaseModel):

@@ -77,6 +77,10 @@ def ask_langs(ctx: Ctx) -> None:
 def on_button(ctx: Ctx, parts: list[str]) -> None:
     """vskill:, vlang:, duty:, offer:, task:, hours: buttons."""
     head, arg = parts[0], (parts[1] if len(parts) > 1 else "")
+    waits_for = {"vskill": "vol:skills", "vlang": "vol:langs"}.get(head)
+    if waits_for is not None and ctx.conv.state != waits_for:
+        ctx.say("dialog.button_stale")  # a registration step that is over
+        return
     if head == "vskill":
         if arg == "done":
             ctx.conv.go("vol:langs")
@@ -89,10 +93,10 @@ def on_button(ctx: Ctx, parts: list[str]) -> None:
         ask_skills(ctx)
     elif head == "vlang":
         if arg == "done":
-            from core.dialog.onboarding import _ask_area
+            from core.dialog.onboarding import ask_area
 
             ctx.conv.go("vol:area")
-            _ask_area(ctx, None, purpose="vol")
+            ask_area(ctx, None, purpose="vol")
             ctx.conv.state = "vol:area"
             return
         chosen = list(ctx.conv.data.get("vol_langs", []))

@@ -1,8 +1,10 @@
 """A real HTTP fake of the Telegram Bot API for tests: aiohttp on a free localhost port.
 
 It answers the methods the bot uses, records every call and every message, lets tests
-inject updates (messages, voice notes, photos, button presses), and can be told to answer
-429 (with retry_after), 500, or drop connections for a while.
+inject updates (messages, voice notes, photos, stickers, files, locations, button presses),
+and can be told to answer 429 (with retry_after), 500, or drop connections for a while, or to
+hold calls until released (a held call whose client died meanwhile is dropped, as a request
+Telegram never got). Like Telegram, files over 20 MB cannot be fetched (getFile says so).
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from pydantic import SecretStr
+
+from core.settings import Settings
 
 TOKEN = "123456:TEST-TOKEN"
+FETCH_LIMIT = 20 * 1024 * 1024  # Telegram's getFile limit for bots
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Lightwing",
             "username": "lightwing_test_bot"}
 POLL_CAP_S = 1.0  # long polls return at least this often, so shutdowns are quick
@@ -42,6 +48,27 @@ class Failure:
 
 
 @dataclass
+class Hold:
+    """Calls of a method (to some chats) wait until release(); `held` lists them."""
+
+    methods: frozenset[str]
+    chats: frozenset[int] | None = None
+    held: list[dict[str, Any]] = field(default_factory=list)
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        """Whether this hold stops the call."""
+        if method not in self.methods or self.event.is_set():
+            return False
+        chat = params.get("chat_id")
+        return self.chats is None or (chat is not None and int(chat) in self.chats)
+
+    def release(self) -> None:
+        """Let the held calls (and later ones) through."""
+        self.event.set()
+
+
+@dataclass
 class Sent:
     """A message as the fake stored it (text, caption, buttons, kind)."""
 
@@ -54,8 +81,26 @@ class Sent:
     edits: int = 0
 
     def data(self) -> list[str]:
-        """Every callback_data on the message's buttons."""
+        """Every callback_data on the message's buttons, as sent (signed)."""
         return [b.get("callback_data", "") for row in self.buttons for b in row]
+
+    def actions(self) -> list[str]:
+        """The buttons' dialog data, without the signature."""
+        return [unsigned(d) for d in self.data()]
+
+
+def unsigned(data: str) -> str:
+    """Button data without its signature ("offer:accept:3|sig" → "offer:accept:3")."""
+    return data.rpartition("|")[0] or data
+
+
+def signed(user_id: int, data: str, settings: Settings | None = None) -> str:
+    """Data signed as the bot signs it for user_id's chat (a button the bot really sent);
+    settings: the bot's (default: only the test token set)."""
+    from bot.callbacks import button_key, sign
+
+    bot_settings = settings or Settings(telegram_bot_token=SecretStr(TOKEN))
+    return sign(data, user_id, button_key(bot_settings))
 
 
 class FakeTelegram:
@@ -70,6 +115,10 @@ class FakeTelegram:
         self.failed_calls: list[tuple[str, str]] = []
         self.commands: list[dict[str, Any]] = []
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.sizes: dict[str, int] = {}
+        self.downloads: list[str] = []
+        self.holds: list[Hold] = []
+        self.all_updates: list[dict[str, Any]] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -105,6 +154,12 @@ class FakeTelegram:
         self.failures.append(Failure(kind, frozenset(methods) if methods else None, times,
                                      until, retry_after))
 
+    def hold(self, methods: set[str], chats: set[int] | None = None) -> Hold:
+        """Hold calls of methods (to chats) until the returned Hold is released."""
+        rule = Hold(frozenset(methods), frozenset(chats) if chats is not None else None)
+        self.holds.append(rule)
+        return rule
+
     def _failure_for(self, method: str) -> Failure | None:
         for rule in self.failures:
             if rule.applies(method):
@@ -126,8 +181,17 @@ class FakeTelegram:
     def _push(self, update: dict[str, Any]) -> int:
         update["update_id"] = next(self._update_ids)
         self._updates.append(update)
+        self.all_updates.append(update)
         self._new_update.set()
         return update["update_id"]
+
+    def redeliver_all(self) -> None:
+        """Offer every update ever sent again, as Telegram does with unconfirmed ones."""
+        known = {u["update_id"] for u in self._updates}
+        self._updates = sorted(self._updates + [u for u in self.all_updates
+                                                if u["update_id"] not in known],
+                               key=lambda u: u["update_id"])
+        self._new_update.set()
 
     def send_text(self, user_id: int, text: str, lang: str = "en") -> int:
         """The user writes text (commands too)."""
@@ -137,18 +201,51 @@ class FakeTelegram:
                                    "length": len(text.split()[0])}]
         return self._push({"message": self._message(user_id, lang, **fields)})
 
-    def _add_file(self, content: bytes, suffix: str) -> tuple[str, str]:
+    def _add_file(self, content: bytes, suffix: str, size: int | None = None) -> tuple[str, str]:
         n = next(self._file_ids)
         file_id, unique = f"file{n}", f"uniq{n}"
         self.files[file_id] = (f"media/{unique}.{suffix}", content)
+        self.sizes[file_id] = len(content) if size is None else size
         return file_id, unique
 
-    def send_voice(self, user_id: int, ogg: bytes, lang: str = "en", duration: int = 3) -> int:
-        """The user sends a voice note."""
-        file_id, unique = self._add_file(ogg, "oga")
-        voice = {"file_id": file_id, "file_unique_id": unique, "duration": duration,
-                 "mime_type": "audio/ogg", "file_size": len(ogg)}
+    def send_voice(self, user_id: int, ogg: bytes, lang: str = "en", duration: int = 3,
+                   size: int | None = None, size_in_message: bool = True) -> int:
+        """The user sends a voice note (size: what Telegram says it weighs)."""
+        file_id, unique = self._add_file(ogg, "oga", size)
+        voice: dict[str, Any] = {"file_id": file_id, "file_unique_id": unique,
+                                 "duration": duration, "mime_type": "audio/ogg"}
+        if size_in_message:
+            voice["file_size"] = self.sizes[file_id]
         return self._push({"message": self._message(user_id, lang, voice=voice)})
+
+    def send_sticker(self, user_id: int, emoji: str = "👍", lang: str = "en") -> int:
+        """The user sends a sticker."""
+        file_id, unique = self._add_file(b"RIFFwebp", "webp")
+        sticker = {"file_id": file_id, "file_unique_id": unique, "type": "regular",
+                   "width": 512, "height": 512, "is_animated": False, "is_video": False,
+                   "emoji": emoji}
+        return self._push({"message": self._message(user_id, lang, sticker=sticker)})
+
+    def send_document(self, user_id: int, content: bytes, name: str, mime: str,
+                      caption: str | None = None, lang: str = "en") -> int:
+        """The user sends a file."""
+        file_id, unique = self._add_file(content, name.rsplit(".", 1)[-1])
+        document = {"file_id": file_id, "file_unique_id": unique, "file_name": name,
+                    "mime_type": mime, "file_size": len(content)}
+        fields: dict[str, Any] = {"document": document}
+        if caption:
+            fields["caption"] = caption
+        return self._push({"message": self._message(user_id, lang, **fields)})
+
+    def send_location(self, user_id: int, latitude: float, longitude: float,
+                      title: str | None = None, address: str | None = None,
+                      lang: str = "en") -> int:
+        """The user shares a map pin, or a venue (with a title and address)."""
+        location = {"latitude": latitude, "longitude": longitude}
+        fields: dict[str, Any] = {"location": location}
+        if title is not None:
+            fields["venue"] = {"location": location, "title": title, "address": address or ""}
+        return self._push({"message": self._message(user_id, lang, **fields)})
 
     def send_photo(self, user_id: int, jpeg: bytes, caption: str | None = None,
                    lang: str = "en") -> int:
@@ -226,6 +323,13 @@ class FakeTelegram:
                                       "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
+        for rule in self.holds:
+            if rule.matches(method, params):
+                rule.held.append(params)
+                await rule.event.wait()
+                if request.transport is None or request.transport.is_closing():
+                    # The client died while we held it: Telegram never got this call.
+                    return web.Response(status=499)
         failure = self._failure_for(method)
         if failure is not None:
             self.failed_calls.append((method, failure.kind))
@@ -357,14 +461,17 @@ class FakeTelegram:
         file_id = str(params.get("file_id"))
         if file_id not in self.files:
             return self._bad("invalid file_id")
-        path, content = self.files[file_id]
-        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content),
+        path, _ = self.files[file_id]
+        if self.sizes[file_id] > FETCH_LIMIT:
+            return self._bad("file is too big")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": self.sizes[file_id],
                 "file_path": path}
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         wanted = request.match_info["path"]
+        self.downloads.append(wanted)
         for path, content in self.files.values():
             if path == wanted:
                 return web.Response(body=content, content_type="application/octet-stream")

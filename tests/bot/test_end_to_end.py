@@ -12,7 +12,7 @@ from core import dispatch, texts
 from core.models import HelpRequest, Notification, ServiceRecord
 from core.settings import Settings
 from tests.bot.conftest import RunningBot
-from tests.bot.fake_telegram import FakeTelegram
+from tests.bot.fake_telegram import FakeTelegram, signed, unsigned
 from tests.core.dialog.world import FAR_VOLUNTEER_TG, RESIDENT_TG, VOLUNTEER_TGS, World
 
 
@@ -66,15 +66,15 @@ async def run_request_to_ledger(fake: FakeTelegram, sessions: Callable[[], Sessi
     assert told is not None
     await _eventually(lambda: _status(sessions, told.id) == "sent")
 
-    rid = int(next(d for d in details[winner].data() if d.startswith("request:start:"))
+    rid = int(next(d for d in details[winner].actions() if d.startswith("request:start:"))
               .rsplit(":", 1)[1])
-    fake.press(winner, f"request:start:{rid}", details[winner].message_id)
+    fake.press(winner, signed(winner, f"request:start:{rid}"), details[winner].message_id)
     await fake.wait_button(winner, "task:arrived:")
-    fake.press(winner, f"task:arrived:{rid}")
+    fake.press(winner, signed(winner, f"task:arrived:{rid}"))
     count = len(fake.to(winner))
-    fake.press(winner, f"task:done:{rid}")
+    fake.press(winner, signed(winner, f"task:done:{rid}"))
     message, data = await fake.wait_button(winner, f"hours:{rid}:", after=count)
-    fake.press(winner, f"hours:{rid}:2", message.message_id)
+    fake.press(winner, signed(winner, f"hours:{rid}:2"), message.message_id)
 
     rating, data = await fake.wait_button(RESIDENT_TG, f"feedback:{rid}:5")
     fake.press(RESIDENT_TG, data, rating.message_id)
@@ -144,15 +144,22 @@ async def test_voice_request_end_to_end(world: World, fake: FakeTelegram, runnin
 async def test_forged_callback_is_refused_politely(world: World, fake: FakeTelegram,
                                                    running: RunningBot,
                                                    sessions: Callable[[], Session]) -> None:
-    """Accepting an offer that is not yours: a polite no, no details, the offer still open."""
+    """Accepting an offer that is not yours: a polite no, no details, the offer still open.
+
+    A button copied from another chat fails its signature; one validly signed for this chat
+    (as if the bot had sent it here) is still refused by the dialog.
+    """
     fake.send_text(RESIDENT_TG, "Please go with me to the hospital tomorrow morning")
     await confirm_readback(fake)
     _, data = await fake.wait_button(VOLUNTEER_TGS[0], "offer:accept:")
     fake.press(FAR_VOLUNTEER_TG, data)
     refusal = await fake.wait_for(FAR_VOLUNTEER_TG)
+    assert refusal.text == texts.get("dialog.button_unknown", "zh")
+    fake.press(FAR_VOLUNTEER_TG, signed(FAR_VOLUNTEER_TG, unsigned(data)))
+    refusal = await fake.wait_for(FAR_VOLUNTEER_TG, after=1)
     assert refusal.text == texts.get("dialog.not_yours", "zh")
-    assert "3 Garden Road" not in refusal.text
-    rid = int(data.rsplit(":", 1)[1])
+    assert all("3 Garden Road" not in m.text for m in fake.to(FAR_VOLUNTEER_TG))
+    rid = int(unsigned(data).rsplit(":", 1)[1])
     with sessions() as session:
         offer_request = session.exec(select(HelpRequest)).first()
     assert offer_request is not None and offer_request.status == "offered"

@@ -13,7 +13,17 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlmodel import Session
 
-from bot.callbacks import CategoryCb, FeedbackFromDispatchCb, HoursCb, OfferCb, parse
+from bot.callbacks import (
+    MAX_DATA,
+    CategoryCb,
+    FeedbackFromDispatchCb,
+    HoursCb,
+    OfferCb,
+    button_key,
+    parse,
+    sign,
+    verify,
+)
 from bot.menus import commands_for
 from bot.ratelimit import RateLimiter
 from bot.render import keyboard, text_of
@@ -44,6 +54,30 @@ def test_callback_data_round_trip(data: str, expected: object) -> None:
     assert parsed == expected
     if parsed is not None:
         assert parsed.pack() == data
+
+
+@pytest.mark.parametrize(
+    ("pressed", "chat", "expected"),
+    [
+        ("good", 7, "offer:accept:17"),
+        ("good", 8, None),  # the same button pressed in another chat
+        ("altered", 7, None),  # data changed, signature kept
+        ("bare", 7, None),  # no signature at all
+        ("other_key", 7, None),  # signed under another secret
+    ],
+)
+def test_button_signatures(pressed: str, chat: int, expected: str | None) -> None:
+    """Only data this bot signed for this chat comes back; everything fits in 64 bytes."""
+    key = button_key(Settings(telegram_bot_token=SecretStr("1:A")))
+    other = button_key(Settings(telegram_bot_token=SecretStr("1:A"), secret_key=SecretStr("k")))
+    good = sign("offer:accept:17", 7, key)
+    data = {"good": good, "altered": good.replace("17", "18"), "bare": "offer:accept:17",
+            "other_key": sign("offer:accept:17", 7, other)}[pressed]
+    assert verify(data, chat, key) == expected
+    longest = sign("x" * MAX_DATA, 7, key)
+    assert len(longest.encode()) == 64
+    with pytest.raises(ValueError):
+        sign("x" * (MAX_DATA + 1), 7, key)
 
 
 def test_render_labels_in_words() -> None:

@@ -34,7 +34,9 @@ async def test_restart_in_the_middle_of_onboarding(
 
     second = await RunningBot(bot_settings, sessions).start()
     try:
-        fake.press(NEW_USER, "mode:large_text", mode_question.message_id)
+        # The button of the message the first bot process sent, pressed after the restart.
+        large = next(d for d in mode_question.data() if d.startswith("mode:large_text"))
+        fake.press(NEW_USER, large, mode_question.message_id)
         await fake.wait_for(NEW_USER, lambda m: m.text == texts.get("dialog.ask.disability",
                                                                     "en"))
         # Large-text mode from now on: replies come as a card photo, the text as its caption.

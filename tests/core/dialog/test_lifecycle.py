@@ -151,10 +151,12 @@ def test_coordinator_queue_and_reassign(world: World, talk: Talk,
 def test_voice_mode_marks_turn_for_speech(world: World, talk: Talk) -> None:
     """A blind resident who chose voice gets voice; a deaf one never does."""
     talk(5200, "start")
+    talk(5200, "button", data="lang:en")
     talk(5200, "button", data="mode:voice")
     turn = talk(5200, "button", data="dis:visual")
     assert turn.voice_ok and turn.mode == "voice"
     talk(5201, "start")
+    talk(5201, "button", data="lang:en")
     talk(5201, "button", data="mode:voice")
     talk(5201, "button", data="dis:hearing")
     turn = talk(5201, "button", data="dis:done")
@@ -164,6 +166,7 @@ def test_voice_mode_marks_turn_for_speech(world: World, talk: Talk) -> None:
 def test_easy_read_mode(world: World, talk: Talk) -> None:
     """Choosing easy words switches every later reply to the easy-read texts."""
     talk(5300, "start")
+    talk(5300, "button", data="lang:en")
     turn = talk(5300, "button", data="mode:easy_read")
     assert all(r.easy for r in turn.replies)
 
