@@ -192,10 +192,15 @@ def create_request(
     if not words and not (transcript or "").strip() and not audio_path and not category:
         raise InvalidInput("empty request", detail="text")
     actor = f"carer:{carer_id}" if carer_id else f"resident:{resident_id}"
+    # What the filer asked for goes into the created event too: a worker finishing a request
+    # whose process died before classifying it does what this call would have done.
+    asked = {"category": category, "urgency": urgency, "skills": skills,
+             "confirmed_by": confirmed_by}
     req = _stored_request(
         session,
         created={"at": moment, "kind": "created", "from_status": None, "to_status": "new",
-                 "actor": actor, "data": {"channel": channel}},
+                 "actor": actor,
+                 "data": {"channel": channel, **{k: v for k, v in asked.items() if v}}},
         resident_id=resident_id,
         text=words[:MAX_TEXT],
         lang=lang,
@@ -211,19 +216,30 @@ def create_request(
     )
     session.commit()
     # Classification may be slow: it runs after the request is safely stored.
+    finish_intake(session, settings=settings, req=req, resident=resident, category=category,
+                  urgency=urgency, skills=skills, confirmed_by=confirmed_by, now=moment)
+    return req
+
+
+def finish_intake(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident,
+    category: str | None = None, urgency: str | None = None, skills: list[str] | None = None,
+    confirmed_by: str | None = None, now: datetime,
+) -> HelpRequest:
+    """Classify a stored `new` request (routing it at once for `confirmed_by`) and commit."""
     fields = _classify(session, req=req, resident=resident, category=category,
-                       urgency=urgency, skills=skills, now=moment)
+                       urgency=urgency, skills=skills, now=now)
     routing = None
     if confirmed_by is not None and _routes_now(fields):
         # Ranked before the first write, as in confirm_request (shorter SQLite write lock).
         routing = plan_route(session, req=_classified_preview(req, fields), resident=resident,
-                             now=moment)
+                             now=now)
     try:
         _apply_classification(session, settings=settings, req=req, resident=resident,
-                              fields=fields, now=moment)
+                              fields=fields, now=now)
         if confirmed_by is not None and req.status == "classified":
             route(session, settings=settings, req=req, resident=resident, actor=confirmed_by,
-                  now=moment, routing=routing)
+                  now=now, routing=routing)
         session.commit()
     except StaleRequest:
         session.rollback()

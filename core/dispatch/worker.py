@@ -1,23 +1,28 @@
-"""The dispatch worker: due offer deadlines (widening) and due 一助一 visits, exactly once."""
+"""The dispatch worker: due offer deadlines (widening), due 一助一 visits, and requests a stopped
+process left unclassified, each exactly once."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from core.dispatch.accept import widen
-from core.dispatch.common import now_utc
+from core.dispatch.common import get_resident, now_utc
+from core.dispatch.intake import finish_intake
 from core.dispatch.lifecycle import StaleRequest
 from core.dispatch.pairs import process_due_pairs
-from core.models import HelpRequest
+from core.models import Event, HelpRequest
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+# A request still `new` this long after it was stored lost its process between storing and
+# classifying (create_request commits in between); the worker finishes it.
+STRANDED_AFTER_S = 120
 
 
 def _next_due(session: Session, now: datetime, skip: set[int]) -> tuple[int, int] | None:
@@ -74,6 +79,54 @@ def widen_due(sessions: Callable[[], Session], *, settings: Settings, now: datet
     return handled
 
 
+def _next_stranded(session: Session, before: datetime, skip: set[int]) -> int | None:
+    query = (
+        select(HelpRequest.id)
+        .where(HelpRequest.status == "new", HelpRequest.created_at <= before)
+        .order_by(HelpRequest.created_at, HelpRequest.id)
+        .limit(1)
+    )
+    if skip:
+        query = query.where(HelpRequest.id.not_in(skip))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=HelpRequest)
+    return session.execute(query).scalar()
+
+
+def finish_stranded(sessions: Callable[[], Session], *, settings: Settings, now: datetime,
+                    limit: int) -> int:
+    """Classify (and route, when the filer asked for that) requests left `new` by a process
+    that stopped between storing and classifying them; each in its own transaction."""
+    handled = 0
+    skip: set[int] = set()
+    before = now - timedelta(seconds=STRANDED_AFTER_S)
+    while handled < limit:
+        with sessions() as session:
+            request_id = _next_stranded(session, before, skip)
+            if request_id is None:
+                session.rollback()
+                break
+            skip.add(request_id)
+            req = session.get(HelpRequest, request_id)
+            if req is None:  # pragma: no cover - rows are never deleted
+                continue
+            session.refresh(req)
+            asked = session.scalars(
+                select(Event.data).where(Event.request_id == request_id, Event.kind == "created")
+            ).first() or {}
+            finish_intake(
+                session, settings=settings, req=req,
+                resident=get_resident(session, req.resident_id),
+                category=asked.get("category"), urgency=asked.get("urgency"),
+                skills=asked.get("skills"), confirmed_by=asked.get("confirmed_by"), now=now,
+            )
+            if req.status != "new":
+                log.info("finished request %s, left unclassified by a stopped process",
+                         request_id)
+                handled += 1
+    return handled
+
+
 def process_due(
     sessions: Callable[[], Session],
     *,
@@ -81,9 +134,11 @@ def process_due(
     now: datetime | None = None,
     limit: int = 100,
 ) -> int:
-    """One worker tick: widen overdue offers and start due pair visits. Returns how many."""
+    """One worker tick: widen overdue offers, start due pair visits, finish stranded intakes.
+    Returns how many."""
     moment = now_utc(now)
     handled = widen_due(sessions, settings=settings, now=moment, limit=limit)
+    handled += finish_stranded(sessions, settings=settings, now=moment, limit=limit)
     handled += process_due_pairs(sessions, settings=settings, now=moment, limit=limit)
     return handled
 
