@@ -1,11 +1,15 @@
-"""Voice pipeline benchmark: TTS and STT real-time factors, and voice note → read-back time.
+"""Voice pipeline benchmark: TTS and STT real-time factors, voice note → read-back time, and
+the round trip of the request sentences (error rate, classifier agreement).
 
-Run: python bench/voice.py [--data-dir DIR]   (targets: TTS ≤ 0.2×, STT ≤ 0.5×, read-back ≤ 6 s)
+Run: python bench/voice.py [--data-dir DIR] [--no-roundtrip]
+(targets: TTS ≤ 0.2×, STT ≤ 0.5×, read-back ≤ 6 s, agreement ≥ 0.90, English WER ≤ 0.10)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import sys
 import tempfile
@@ -21,6 +25,8 @@ from accessibility.stt import get_model, transcribe  # noqa: E402
 from accessibility.tts import synthesize  # noqa: E402
 from core import texts  # noqa: E402
 from core.settings import Settings  # noqa: E402
+
+REQUESTS = Path(__file__).resolve().parents[1] / "tests" / "accessibility" / "data"
 
 SENTENCES = {
     "en": [
@@ -54,11 +60,50 @@ def ten_second_note(lang: str, settings: Settings) -> bytes:
     return encode_ogg_opus(audio, OPUS_RATE)
 
 
+def _units(text: str, lang: str) -> list[str]:
+    """Characters (Chinese, for CER) or words (English, for WER), no punctuation."""
+    if lang == "zh":
+        return list(re.sub(r"[\W_]+", "", text))
+    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+def round_trip(settings: Settings) -> None:
+    """Speak every request sentence, listen to it, and compare words and categories."""
+    from rapidfuzz.distance import Levenshtein
+
+    from core.classifier import classify
+
+    for lang in ("en", "zh"):
+        path = REQUESTS / f"requests_{lang}.txt"
+        lines = [ln.strip() for ln in path.read_text("utf-8").splitlines()]
+        sentences = [ln for ln in lines if ln and not ln.startswith("#")]
+        errors = total = same = 0
+        audio = cpu = 0.0
+        for text in sentences:
+            note = synthesize(text, lang, settings).ogg
+            cpu0 = time.process_time()
+            heard = transcribe(note, settings, hint=lang)
+            cpu += time.process_time() - cpu0
+            audio += heard.duration
+            ref, hyp = _units(text, lang), _units(heard.text, lang)
+            errors += Levenshtein.distance(ref, hyp)
+            total += len(ref)
+            typed = classify(text, lang).category
+            same += typed == classify(heard.text, lang, spoken=True).category
+        unit = "CER" if lang == "zh" else "WER"
+        print(
+            f"[{lang}] round trip of {len(sentences)} requests: {unit} {errors / total:.3f}, "
+            f"category agreement {same / len(sentences):.2f} (target >= 0.90); "
+            f"STT {cpu / audio:.2f} CPU s per audio s on short notes"
+        )
+
+
 def main() -> int:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-roundtrip", action="store_true", help="skip the sentence round trip")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="lw-bench-voice-"))
     settings = Settings(data_dir=data_dir)
@@ -81,11 +126,13 @@ def main() -> int:
         note = ten_second_note(lang, settings)
         duration = len(load_for_stt(note)) / 16000
         transcribe(note, settings, hint=lang)  # warm-up
-        stt_times, readback_times = [], []
+        stt_times, readback_times, stt_cpu = [], [], []
         for _ in range(args.runs):
             received = time.perf_counter()
+            cpu0 = time.process_time()
             heard = transcribe(note, settings, hint=lang)
             stt_done = time.perf_counter()
+            stt_cpu.append(time.process_time() - cpu0)
             readback = texts.get("voice.transcript_readback", heard.lang, text=heard.text)
             readback_times.append(time.perf_counter() - received)
             stt_times.append(stt_done - received)
@@ -96,13 +143,17 @@ def main() -> int:
         back = statistics.median(readback_times)
         print(
             f"[{lang}] STT real-time factor: {stt / duration:.3f}x on a {duration:.1f} s note "
-            f"(target <= 0.5x); detected {heard.lang}"
+            f"(target <= 0.5x; {statistics.median(stt_cpu) / duration:.3f} CPU s per audio s "
+            f"on {os.cpu_count()} CPUs); detected {heard.lang}"
         )
         print(
             f"[{lang}] voice note -> read-back text: {back:.2f} s (target <= 6 s); "
             f"+ spoken read-back {speak_s:.2f} s"
         )
         print(f"[{lang}] heard: {heard.text}")
+    if not args.no_roundtrip:
+        round_trip(settings)
+    print(f"(load average {os.getloadavg()[0]:.1f}: wall-clock figures suffer on a busy machine)")
     return 0
 
 

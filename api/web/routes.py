@@ -229,7 +229,7 @@ async def chat_voice(request: Request, settings: SettingsDep, sessions: Sessions
         return _error(request, session_id, new, lang, "web.voice.error_empty", 422)
     suffix = voice.suffix_for(audio.content_type, audio.filename)
     path = await asyncio.to_thread(voice.store_upload, settings, data, suffix)
-    transcript = await asyncio.to_thread(voice.transcribe, settings, path)
+    transcript = await asyncio.to_thread(voice.transcribe, settings, path, lang)
     said_text = transcript or texts.get("web.voice.note_sent", lang)
     incoming = Incoming(kind="voice", audio_path=str(path), transcript=transcript)
     shown = await asyncio.to_thread(

@@ -53,14 +53,15 @@ def store_upload(settings: Settings, data: bytes, suffix: str) -> Path:
     return path
 
 
-def transcribe(settings: Settings, path: Path) -> str | None:
+def transcribe(settings: Settings, path: Path, hint: str | None = None) -> str | None:
     """The words of a voice note, or None when speech-to-text is unavailable or hears nothing."""
     stt = _module("accessibility.stt")
     if stt is None:
         return None
     try:
-        # The language is detected: a resident may speak Chinese on the English page.
-        result = stt.transcribe(path, settings)
+        # The language is detected (a resident may speak Chinese on the English page); the
+        # page's language decides only when whisper hears neither Chinese nor English.
+        result = stt.transcribe(path, settings, hint=hint)
     except Exception:
         # Never lose the note over a transcription problem: the dialog still gets the audio.
         log.warning("web chat: could not transcribe %s", path.name, exc_info=True)

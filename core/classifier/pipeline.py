@@ -73,10 +73,13 @@ def classify(
     now: datetime | None = None,
     areas: AreaIndex | None = None,
     has_photo: bool = False,
+    spoken: bool = False,
 ) -> Classification:
     """Understand one help request: category, urgency, skills, time window, place, confidence.
 
     `has_photo`: the request came with a photo (a question about "this" asks us to look at it).
+    `spoken`: the text is a speech-recognition transcript, so Chinese cues are also matched
+    by sound (speech recognition writes homophones: 伦疑 for 轮椅, 龙人 for 聋人).
     """
     taxonomy = load_taxonomy()
     profile = profile or ClassifierProfile()
@@ -87,7 +90,7 @@ def classify(
     doc = prepare((text or "")[:MAX_CHARS], hint, taxonomy)
     reasons: list[str] = []
 
-    cues = score_cues(doc, taxonomy)
+    cues = score_cues(doc, taxonomy, by_sound=spoken)
     reasons.extend(cues.reasons)
     learned = learned_layer().predict(doc.text) if doc.text else {}
     if cues.scores.get(OTHER, 0.0) > 0 and _is_long(doc):
@@ -157,5 +160,5 @@ def classify(
 def warm_up() -> None:
     """Load the taxonomy and train the learned layer now (a few seconds) instead of on the
     first request; call it at process start-up."""
-    load_taxonomy()
+    load_taxonomy().cue_sounds.find("预热")  # loads the pinyin table
     learned_layer()

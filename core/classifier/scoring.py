@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.classifier.analysis import Doc
+from core.classifier.analysis import Doc, View
+from core.classifier.matching import Hit
 from core.classifier.taxonomy import Taxonomy
 
 # A cue in a clause that says the need is NOT there counts against its category…
@@ -14,6 +15,10 @@ NEGATED_FACTOR = -0.4
 CONTRAST_FACTOR = 1.3
 # What happened before ("I had a stroke last year") is background; the request is elsewhere.
 PAST_FACTOR = 0.6
+# In a speech transcript a Chinese cue heard only by its sound (伦疑 for 轮椅) counts this
+# share of its weight, times how alike it sounds. Typed text is not searched by sound: there
+# common words that are homophones of cues (叫我/教我, 反应/反映) would count as evidence.
+SOUND_FACTOR = 0.7
 
 
 @dataclass
@@ -25,12 +30,15 @@ class CueScores:
     negated: bool = False
 
 
-def score_cues(doc: Doc, taxonomy: Taxonomy) -> CueScores:
-    """Sum the weights of the category cues found, clause by clause."""
+def score_cues(doc: Doc, taxonomy: Taxonomy, *, by_sound: bool = False) -> CueScores:
+    """Sum the weights of the category cues found, clause by clause; by_sound: also the
+    Chinese cues that the unexplained parts of the text sound like (speech transcripts)."""
     out = CueScores()
     seen: set[tuple[str, str]] = set()
     for view in doc.views:
         hits = taxonomy.cues[view.lang].find(view.seq)
+        if by_sound and view.lang == "zh":
+            hits += _sound_hits(view, hits, taxonomy)
         negated_clauses = view.markers.get("need_negation", set())
         contrast_clauses = view.markers.get("contrast", set())
         past_clauses = view.markers.get("past", set())
@@ -61,4 +69,18 @@ def score_cues(doc: Doc, taxonomy: Taxonomy) -> CueScores:
                 value = weight * factor if weight > 0 else weight
                 out.scores[cat] += value
                 out.reasons.append(f"{cat}: '{hit.cue}' {kind}{note} {value:+.1f}")
+    return out
+
+
+def _sound_hits(view: View, hits: list[Hit], taxonomy: Taxonomy) -> list[Hit]:
+    """Cues that the parts of a Chinese text no cue or lexicon word explains sound like."""
+    covered = [(h.start, h.end) for h in hits] + [(h.start, h.end) for h in view.lexicon_hits]
+    out = []
+    for hit, sim in taxonomy.cue_sounds.find(str(view.seq), covered):
+        heard = view.seq[hit.start : hit.end]
+        payloads = tuple(
+            (cat, weight * SOUND_FACTOR * sim, f"{kind} heard as '{heard}'")
+            for cat, weight, kind in hit.payloads
+        )
+        out.append(Hit(hit.cue, hit.start, hit.end, payloads))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -12,6 +13,7 @@ from typing import Any
 
 from core.classifier.matching import PhraseMatcher, en_key
 from core.classifier.normalise import FillerRemover, Speller, clean
+from core.classifier.phonetic import SoundIndex
 
 LANGS = ("zh", "en")
 # Weight of each kind of category cue (negative cues subtract).
@@ -42,6 +44,7 @@ class Taxonomy:
     profile_priors: dict[str, dict[str, float]]
     fillers: FillerRemover
     speller: Speller
+    cue_sounds: SoundIndex  # the positive Chinese category cues, matched by sound
     stop_words: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -95,6 +98,11 @@ def _lift_contained(
             inherited.add(key)
             out.extend((cue, (c, w, "inner")) for c, w in inner.items() if c != cat)
     return out
+
+
+def _ngrams(texts: Iterable[str], sizes: tuple[int, ...] = (2, 3, 4)) -> set[str]:
+    """Every 2-4 character substring of the texts (the words our own phrasings use)."""
+    return {t[i : i + k] for t in texts for k in sizes for i in range(len(t) - k + 1)}
 
 
 @lru_cache(maxsize=1)
@@ -208,5 +216,14 @@ def load_taxonomy() -> Taxonomy:
             lexicon_data["zh"].get("fillers", []), lexicon_data["en"].get("fillers", [])
         ),
         speller=Speller(vocabulary),
+        # Emergency is decided by emergency.toml's rules alone, never by a sound-alike.
+        cue_sounds=SoundIndex(
+            (
+                (cue, payload)
+                for cue, payload in cue_entries["zh"]
+                if payload[0] and payload[0] != "emergency" and payload[1] > 0
+            ),
+            known=_ngrams(text for lang, _cat, text in phrasings if lang == "zh"),
+        ),
         stop_words=stop,
     )

@@ -138,7 +138,8 @@ def present(ctx: Ctx, request: HelpRequest) -> None:
         # guesses, and treat danger at once.
         from core.classifier import classify  # loaded only when needed, like dispatch does
 
-        guess = classify(request.transcript or request.text or "", ctx.lang)
+        guess = classify(request.transcript or request.text or "", ctx.lang,
+                         spoken=bool(request.transcript) and not request.text)
         if guess.category == "emergency":
             confirm(ctx, request, "emergency")
             return

@@ -289,7 +289,10 @@ def _classify(
             lang=resident.lang,
             area_id=req.area_id,
         )
-        result = classify(words, req.lang, profile, now=now, areas=area_index(session))
+        # A transcript (no typed words) may hold sound-alike errors of the recogniser.
+        result = classify(words, req.lang, profile, now=now, areas=area_index(session),
+                          has_photo=bool(req.photo_path),
+                          spoken=bool(req.transcript) and not req.text)
     except Exception as exc:  # noqa: BLE001 - a broken classifier must not lose the request
         return {
             "classification": {"source": "error", "error": type(exc).__name__},

@@ -10,11 +10,18 @@ from tests.accessibility.voice_data import RoundTrip
 
 pytestmark = pytest.mark.voice
 
-# The target is 0.90. English meets it (1.00). Chinese measured 0.40-0.45 (2026-11-22): espeak-ng's
-# Mandarin heard by whisper base has a character error rate near 0.55 (test_roundtrip), so the
-# transcripts lose the meaning before the classifier sees them. The Chinese bound guards
-# against getting worse; raise it to 0.90 with a better Mandarin voice or a larger model.
-MIN_AGREEMENT = {"en": 0.90, "zh": 0.30}
+# The issue's target, for both languages.
+TARGET = 0.90
+# English meets the target (1.00 in every run). Chinese, measured 2026-11-22 over the 20
+# sentences of data/requests_zh.txt in 10 runs: 0.55-0.75, median 0.70 (before: 0.35-0.45),
+# with beam-search decoding and sound-alike cue matching of transcripts. The spread comes from
+# the audio: pyttsx3's espeak output differs by a few samples from run to run, and whisper base
+# is at the edge of understanding espeak's Mandarin (character error rate near 0.50), so a
+# few sentences flip. The rest is lost before the classifier sees it: in every decoding tried,
+# four sentences lose the words that carry the request (坡道 → 可靠, 手机屏幕 → 柯柯柯,
+# 绘画班 → 会说唤, 灯坏了 → 灯帆了). The Chinese bound sits below that measurement (a return
+# to the old 0.35-0.45 fails); test_chinese_agreement_target records the unmet target.
+MIN_AGREEMENT = {"en": TARGET, "zh": 0.50}
 
 
 def _classify() -> object:
@@ -25,16 +32,29 @@ def _classify() -> object:
     return module.classify
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_same_category_from_voice(lang: str, round_trips: dict[str, list[RoundTrip]]) -> None:
+def _agreement(trips: list[RoundTrip], lang: str) -> tuple[float, list[tuple[str, str]]]:
     classify = _classify()
-    trips = round_trips[lang]
+    # A transcript is classified as the product classifies a voice note: spoken=True.
     same = [
-        classify(t.text, lang).category == classify(t.heard, lang).category  # type: ignore[operator]
+        classify(t.text, lang).category  # type: ignore[operator]
+        == classify(t.heard, lang, spoken=True).category  # type: ignore[operator]
         for t in trips
     ]
-    agreement = sum(same) / len(same)
+    misses = [(t.text, t.heard) for t, ok in zip(trips, same, strict=True) if not ok]
+    return sum(same) / len(same), misses
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_same_category_from_voice(lang: str, round_trips: dict[str, list[RoundTrip]]) -> None:
+    agreement, misses = _agreement(round_trips[lang], lang)
     print(f"{lang}: category agreement {agreement:.2f}")
-    assert agreement >= MIN_AGREEMENT[lang], [
-        (t.text, t.heard) for t, ok in zip(trips, same, strict=True) if not ok
-    ]
+    assert agreement >= MIN_AGREEMENT[lang], misses
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 7 target not met for Chinese: espeak-ng Mandarin + whisper base (see above)",
+)
+def test_chinese_agreement_target(round_trips: dict[str, list[RoundTrip]]) -> None:
+    agreement, misses = _agreement(round_trips["zh"], "zh")
+    assert agreement >= TARGET, misses

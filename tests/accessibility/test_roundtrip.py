@@ -10,10 +10,13 @@ from tests.accessibility.voice_data import RoundTrip, chars, words
 pytestmark = pytest.mark.voice
 
 MAX_WER_EN = 0.10
-# Measured 2026-11-22 (whisper base int8, espeak-ng 1.51 cmn-latn-pinyin at 165 wpm): CER
-# 0.52-0.56 — espeak's Mandarin is robotic and the base model is small. The bound catches a
-# broken pipeline (wrong voice, wrong rate, traditional characters: all ≥ 0.8), not accuracy.
-MAX_CER_ZH = 0.65
+# Measured 2026-11-22 (whisper base int8, beam search of 5, espeak-ng 1.51 cmn-latn-pinyin at
+# 165 wpm), 10 runs: CER 0.47-0.53, median 0.50 (greedy decoding, before: 0.52-0.59); the
+# spread comes from pyttsx3's audio differing by a few samples between runs. espeak's
+# Mandarin is robotic and the base model small; the bound sits just above the measurement,
+# so greedy decoding's repetition loops (0.59) and a broken pipeline (wrong voice, rate,
+# traditional characters: all ≥ 0.8) fail.
+MAX_CER_ZH = 0.56
 
 
 def _error_rate(trips: list[RoundTrip], split: object) -> float:
