@@ -8,6 +8,16 @@ from typing import Any
 from api.ratelimit import Receive, Scope, Send, _header
 from core import texts
 
+BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request announces a body (a length, or chunked transfer)."""
+    for key, value in scope.get("headers", ()):
+        if key == b"transfer-encoding" or (key == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
+
 
 class BodyTooLarge(Exception):
     """The body grew past its limit while it was being read."""
@@ -33,6 +43,10 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in BODYLESS and not _has_body(scope):
+            # Nothing to count (most calls are such GETs): no wrapped receive and send.
             await self.app(scope, receive, send)
             return
         limit = body_limit(scope, max_body=self.max_body, max_upload=self.max_upload)

@@ -59,6 +59,11 @@ def forbidden() -> ApiError:
     return ApiError(403, "forbidden", "api.error.forbidden")
 
 
+def area_desk() -> ApiError:
+    """403: an area desk's key (no named coordinator) asked for a named coordinator's step."""
+    return ApiError(403, "forbidden", "api.error.area_desk")
+
+
 def not_found() -> ApiError:
     """404: absent, or outside the caller's areas (we do not say which)."""
     return ApiError(404, "not_found", "api.error.not_found")

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import AnyPrincipal, SessionDep, SettingsDep, Staff
-from api.errors import forbidden, not_found
+from api.errors import area_desk, forbidden, not_found
 from api.render import request_out
 from api.routes.common import ERRORS, PathId
 from api.schemas import (
@@ -212,6 +212,8 @@ def cancel_request(
     view = visible_request(session, principal, request_id)
     if principal.role == Role.volunteer:
         raise forbidden()
+    if principal.is_area_desk:
+        raise area_desk()
     dispatch.cancel_request(
         session, settings=settings, request_id=request_id, actor=principal.actor,
         reason=body.reason if body else None,
@@ -274,6 +276,8 @@ def reassign_request(
 ) -> RequestOut:
     """Hand the request to another team or volunteer (or back to routing when both are empty)."""
     visible_request(session, principal, request_id)
+    if principal.is_area_desk:
+        raise area_desk()
     dispatch.reassign_request(
         session, settings=settings, request_id=request_id, actor=principal.actor,
         team_id=body.team_id, volunteer_id=body.volunteer_id,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Column, Computed, Index, Integer, Table
 from sqlmodel import Field, SQLModel
 
 from core.models._types import json_column, ts_column, utcnow
+from core.models.enums import OPEN_STATUSES
 
 
 class HelpRequestBase(SQLModel):
@@ -58,6 +59,40 @@ class HelpRequest(HelpRequestBase, table=True):
     accepted_at: datetime | None = Field(default=None, sa_column=ts_column())
     done_at: datetime | None = Field(default=None, sa_column=ts_column())
     closed_at: datetime | None = Field(default=None, sa_column=ts_column())
+
+
+# The queue reads open requests only (a few per cent of all stored ones), sorted newest, oldest or
+# by deadline. `is_open` is 1 while a request is open and NULL once it is closed, computed by the
+# database from `status`: every writer (the ORM, dispatch's guarded Core UPDATEs, plain SQL) keeps
+# it right without knowing it exists. The partial indexes below hold open rows only, each in the
+# order of one sort, so a queue page is an index walk of `limit` rows, never a sort of the table.
+# The column is deliberately not a model field: nothing writes it, and code that copies every
+# model field into an INSERT (dispatch) must not name a generated column.
+OPEN_FLAG_SQL = (
+    "CASE WHEN "
+    + " OR ".join(f"status = '{status}'" for status in sorted(OPEN_STATUSES))
+    + " THEN 1 ELSE NULL END"
+)
+_table: Table = HelpRequest.__table__  # type: ignore[attr-defined]
+# STORED, as PostgreSQL needs to index it. SQLite cannot ADD a stored column to a table, so
+# migration 0002 adds it VIRTUAL there; its partial indexes store the values all the same.
+_table.append_column(
+    Column("is_open", Integer, Computed(OPEN_FLAG_SQL, persisted=True), nullable=True)
+)
+_OPEN_ONLY = {
+    "sqlite_where": _table.c.is_open.is_not(None),
+    "postgresql_where": _table.c.is_open.is_not(None),
+}
+# One per sort: newest/oldest, and deadline (soonest first; rows without one follow, by id).
+# They end in area_id so that for a coordinator's areas both databases skip other areas' entries
+# in the index itself, without reading their rows. Two indexes, not one per sort and area: every
+# open request's writes (dispatch's hot path) pay for each one.
+QUEUE_INDEXES = (
+    Index("ix_helprequest_open_id", _table.c.is_open, _table.c.id, _table.c.area_id,
+          **_OPEN_ONLY),
+    Index("ix_helprequest_open_deadline", _table.c.is_open, _table.c.deadline, _table.c.id,
+          _table.c.area_id, **_OPEN_ONLY),
+)
 
 
 class HelpRequestCreate(HelpRequestBase):

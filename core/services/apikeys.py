@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from core.exceptions import InvalidInput, NotAllowed, NotFound
@@ -51,14 +52,22 @@ class Principal:
         return False
 
     @property
+    def is_area_desk(self) -> bool:
+        """A coordinator key made for areas (`keys create --role coordinator --area …`) with no
+        Coordinator behind it: it sees and files for its areas only, and never acts as admin."""
+        return self.is_coordinator and self.subject_id is None
+
+    @property
     def actor(self) -> str:
-        """The actor string used in the event log ("coordinator:2", "admin", …)."""
+        """The actor string used in the event log ("coordinator:2", "admin", …).
+
+        An area desk is "coordinator" without an id: the event log names no person it cannot
+        name, and lifecycle steps that need a named coordinator's rights refuse it.
+        """
         if self.is_admin:
             return "admin"
         if self.subject_id is None:
-            # A coordinator key not tied to a Coordinator row: the API has checked its areas
-            # already, and the lifecycle only knows area rights of coordinator rows.
-            return "admin" if self.is_coordinator else str(self.role)
+            return str(self.role)
         return f"{self.role}:{self.subject_id}"
 
 
@@ -144,6 +153,32 @@ def authenticate(session: Session, *, token: str, admin_key: str | None = None) 
     if not hmac.compare_digest(key.hash, hash_token(token)):
         raise NotAllowed("unknown key")
     return principal_for_key(session, key)
+
+
+# The revocation check runs on every API call: plain DB-API, no statement object to execute.
+_LIVE_SQL = {
+    "qmark": "SELECT revoked_at FROM apikey WHERE id = ?",
+    "format": "SELECT revoked_at FROM apikey WHERE id = %s",
+    "pyformat": "SELECT revoked_at FROM apikey WHERE id = %s",
+}
+
+
+def key_is_live(session: Session, *, key_id: int) -> bool:
+    """Whether a key still exists unrevoked: one primary-key read, cheap enough for every call."""
+    connection = session.connection()
+    sql = _LIVE_SQL.get(connection.dialect.paramstyle)
+    if sql is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        row = connection.execute(
+            sa_select(ApiKey.revoked_at).where(ApiKey.id == key_id)  # type: ignore[arg-type]
+        ).first()
+    else:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, (key_id,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    return row is not None and row[0] is None
 
 
 def principal_for_key(session: Session, key: ApiKey) -> Principal:

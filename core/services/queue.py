@@ -11,11 +11,25 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, String, and_, bindparam, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from core.exceptions import InvalidInput
-from core.models import OPEN_STATUSES, Event, HelpRequest
+from core.models import OPEN_STATUSES, Event, HelpRequest, RequestStatus
 from core.models._types import utcnow
 from core.services.apikeys import expand_areas
 
@@ -25,35 +39,111 @@ SUMMARY_CHARS = 140
 
 _T = HelpRequest.__table__.c  # type: ignore[attr-defined]
 _E = Event.__table__.c  # type: ignore[attr-defined]
-# Only what a queue row shows: never the resident's private details, never whole JSON blobs.
-_OPEN: tuple[str, ...] = tuple(sorted(OPEN_STATUSES))
 _TIMESTAMPS = ("deadline", "created_at", "updated_at")
+# `is_open = 1` (a literal, not a parameter): the condition of the partial queue indexes
+# (core/models/request.py), so both databases walk them in the order of the page.
+_IS_OPEN = _T.is_open == literal_column("1")
+
+
+class IsoUtc(FunctionElement[str]):
+    """A timestamp column as ISO 8601 text in UTC: "2026-11-22T07:12:10.000000+00:00".
+
+    The same text from both databases (PostgreSQL's session time zone does not show through).
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "iso_utc"
+
+
+@compiles(IsoUtc)
+def _iso_utc_sqlite(element: IsoUtc, compiler: Any, **kw: Any) -> str:
+    # SQLite stores UTC as "YYYY-MM-DD HH:MM:SS.ffffff"; NULL stays NULL.
+    return f"(replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || '+00:00')"
+
+
+@compiles(IsoUtc, "postgresql")
+def _iso_utc_postgresql(element: IsoUtc, compiler: Any, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    return f"""to_char(({value}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+class JsonBool(FunctionElement[str]):
+    """A condition as a JSON true/false value inside JsonRow (SQLite has no boolean type)."""
+
+    inherit_cache = True
+    name = "json_bool"
+
+
+@compiles(JsonBool)
+def _json_bool_sqlite(element: JsonBool, compiler: Any, **kw: Any) -> str:
+    condition = compiler.process(element.clauses, **kw)
+    return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
+
+
+@compiles(JsonBool, "postgresql")
+def _json_bool_postgresql(element: JsonBool, compiler: Any, **kw: Any) -> str:
+    return f"(CASE WHEN {compiler.process(element.clauses, **kw)} THEN true ELSE false END)"
+
+
+class JsonRow(FunctionElement[str]):
+    """One row as a JSON object text, made by the database: JsonRow("id", col, "x", col, …).
+
+    The API's busiest page needs no Python object per value, no dict and no encoder pass.
+    (SQLite writes a REAL with 15 significant digits, PostgreSQL with all: a confidence of
+    0.7234567891234567 reads 0.723456789123457 from SQLite.)
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "json_row"
+
+    def __init__(self, *pairs: Any) -> None:
+        # Keys are our own identifiers, written into the SQL as string literals (no parameters).
+        args = [literal_column(f"'{v}'") if i % 2 == 0 else v for i, v in enumerate(pairs)]
+        super().__init__(*args)
+
+
+@compiles(JsonRow)
+def _json_row_sqlite(element: JsonRow, compiler: Any, **kw: Any) -> str:
+    return f"json_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(JsonRow, "postgresql")
+def _json_row_postgresql(element: JsonRow, compiler: Any, **kw: Any) -> str:
+    return f"(json_build_object({compiler.process(element.clauses, **kw)})::text)"
+
+
+_OVERDUE = and_(_T.deadline < bindparam("now"), _T.is_open.is_not(None))
+# What a queue row shows, by name: never the resident's private details, never JSON blobs.
+_VALUES: tuple[tuple[str, Any], ...] = (
+    ("id", _T.id),
+    ("resident_id", _T.resident_id),
+    ("status", _T.status),
+    ("category", _T.category),
+    ("urgency", _T.urgency),
+    ("confidence", _T.confidence),
+    ("area_id", _T.area_id),
+    ("team_id", _T.team_id),
+    ("volunteer_id", _T.volunteer_id),
+    ("ring", _T.ring),
+    ("channel", _T.channel),
+    # ISO 8601 text made by the database: no datetime objects to build and format per row.
+    *((name, IsoUtc(_T[name])) for name in _TIMESTAMPS),
+    ("summary", func.substr(_T.text, 1, SUMMARY_CHARS)),
+)
 _COLUMNS = (
-    _T.id,
-    _T.resident_id,
-    _T.status,
-    _T.category,
-    _T.urgency,
-    _T.confidence,
-    _T.area_id,
-    _T.team_id,
-    _T.volunteer_id,
-    _T.ring,
-    _T.channel,
-    # Read as stored: SQLite's text is turned into ISO 8601 with a cheap string edit instead of
-    # parsing to datetime and formatting back (PostgreSQL's driver still hands over datetimes).
-    *(type_coerce(_T[name], String).label(name) for name in _TIMESTAMPS),
-    func.substr(_T.text, 1, SUMMARY_CHARS).label("summary"),
-    type_coerce(
-        case(
-            (and_(_T.deadline < bindparam("now"), _T.status.in_(bindparam("open", expanding=True))),
-             True),
-            else_=False,
-        ),
-        Boolean,
-    ).label("overdue"),
+    *(value.label(name) for name, value in _VALUES),
+    type_coerce(case((_OVERDUE, True), else_=False), Boolean).label("overdue"),
 )
 _KEYS: tuple[str, ...] = tuple(c.name for c in _COLUMNS)
+# The same row as JSON text, then what the page's cursor needs: (json, id, deadline).
+_JSON_COLUMNS = (
+    JsonRow(*(part for pair in _VALUES for part in pair), "overdue", JsonBool(_OVERDUE))
+    .label("json"),
+    _T.id,
+    IsoUtc(_T.deadline).label("deadline"),
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +203,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
 
 @lru_cache(maxsize=256)
 def _statement(
-    multi_status: bool,
+    statuses: str,
     scoped: bool,
     category: bool,
     urgency: bool,
@@ -121,24 +211,25 @@ def _statement(
     overdue: bool | None,
     order: str,
     cursor: str | None,
+    as_json: bool = False,
 ) -> Any:
     """The SELECT for one combination of filters, with bound parameters (built once).
 
     Building SQLAlchemy expressions costs more than running the query on the indexes, so every
-    shape of the queue query is built once and reused with new values. order is newest, oldest,
-    dated (rows with a deadline, soonest first) or undated (rows without one, oldest first).
+    shape of the queue query is built once and reused with new values. statuses is "open"
+    (every open status), "open-some" (a subset of them), "one" or "any" (closed ones asked
+    for). order is newest, oldest, dated (rows with a deadline, soonest first) or undated (rows
+    without one, by id).
     """
-    status = _T.status
-    # Open requests are a small share of all stored ones, so the status index is the way in;
-    # `+ 0` keeps SQLite (without statistics) from walking a whole district's history by area.
-    area = _T.area_id + 0
-    conditions: list[Any] = [
-        status.in_(bindparam("statuses", expanding=True))
-        if multi_status
-        else status == bindparam("status")
-    ]
+    conditions: list[Any] = []
+    if statuses in ("open", "open-some") or overdue is True:
+        conditions.append(_IS_OPEN)
+    if statuses == "one":
+        conditions.append(_T.status == bindparam("status"))
+    elif statuses in ("open-some", "any"):
+        conditions.append(_T.status.in_(bindparam("statuses", expanding=True)))
     if scoped:
-        conditions.append(area.in_(bindparam("areas", expanding=True)))
+        conditions.append(_T.area_id.in_(bindparam("areas", expanding=True)))
     if category:
         conditions.append(_T.category == bindparam("category"))
     if urgency:
@@ -147,7 +238,6 @@ def _statement(
         conditions.append(_T.team_id == bindparam("team"))
     if overdue is True:
         conditions.append(_T.deadline < bindparam("now"))
-        conditions.append(status.in_(bindparam("open", expanding=True)))
     elif overdue is False:
         conditions.append(or_(_T.deadline.is_(None), _T.deadline >= bindparam("now")))
     last_id = bindparam("last_id")
@@ -158,9 +248,10 @@ def _statement(
     if cursor == "id":
         conditions.append(_T.id < last_id if order == "newest" else _T.id > last_id)
     elif cursor == "dated":
-        key = bindparam("key")
-        conditions.append(or_(_T.deadline > key, and_(_T.deadline == key, _T.id > last_id)))
-    query = select(*_COLUMNS).where(and_(*conditions))
+        # A row value: both databases seek the (deadline, id) index to the cursor's place.
+        key = bindparam("key", type_=_T.deadline.type)
+        conditions.append(tuple_(_T.deadline, _T.id) > tuple_(key, last_id))
+    query = select(*(_JSON_COLUMNS if as_json else _COLUMNS)).where(and_(*conditions))
     if order == "newest":
         query = query.order_by(_T.id.desc())
     elif order == "dated":
@@ -196,26 +287,83 @@ def list_queue(
 
     area_scope None means unrestricted (admin); a set limits rows to those areas.
     """
+    rows, limit = _page_rows(session, filters=filters, area_scope=area_scope, limit=limit,
+                             cursor=cursor, sort=sort, now=now, as_json=False)
+    page = QueuePage(limit=limit, sort=sort, items=[_item(row) for row in rows[:limit]])
+    if len(rows) > limit:
+        last = page.items[-1]
+        key_value = last["deadline"] if sort == "deadline" else None
+        page.next_cursor = encode_cursor(sort, key_value, last["id"])
+    return page
+
+
+def queue_page_json(
+    session: Session,
+    *,
+    filters: QueueFilters | None = None,
+    area_scope: frozenset[int] | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str = "newest",
+    now: datetime | None = None,
+) -> bytes:
+    """The page list_queue gives, as JSON {"items", "next_cursor", "limit", "sort"}.
+
+    The database writes each row's JSON: no Python object per value, no encoder pass (the API's
+    busiest page). tests/api/test_queue.py checks that both give the same page.
+    """
+    rows, limit = _page_rows(session, filters=filters, area_scope=area_scope, limit=limit,
+                             cursor=cursor, sort=sort, now=now, as_json=True)
+    next_cursor = None
+    if len(rows) > limit:
+        _, last_id, last_deadline = rows[limit - 1]
+        next_cursor = encode_cursor(sort, last_deadline if sort == "deadline" else None, last_id)
+    items = ",".join(row[0] for row in rows[:limit])
+    tail = json.dumps({"next_cursor": next_cursor, "limit": limit, "sort": sort})
+    return f'{{"items":[{items}],{tail[1:]}'.encode()
+
+
+def _page_rows(
+    session: Session,
+    *,
+    filters: QueueFilters | None,
+    area_scope: frozenset[int] | None,
+    limit: int,
+    cursor: str | None,
+    sort: str,
+    now: datetime | None,
+    as_json: bool,
+) -> tuple[list[Any], int]:
+    """Up to limit + 1 rows of the page (one more tells whether a next page exists), and limit."""
     filters = filters or QueueFilters()
     if sort not in SORTS:
         raise InvalidInput("unknown sort", sort=sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
     now = now or utcnow()
-    page = QueuePage(limit=limit, sort=sort)
     areas = _areas(session, filters, area_scope)
     if areas is not None and not areas:
-        return page
-    statuses = filters.status or _OPEN
-    params: dict[str, Any] = {"limit": limit + 1, "now": now, "open": _OPEN}
-    if len(statuses) > 1:
-        params["statuses"] = list(statuses)
+        return [], limit
+    params: dict[str, Any] = {"limit": limit + 1, "now": now}
+    statuses = filters.status
+    wanted = frozenset(statuses)
+    if not wanted or wanted == OPEN_STATUSES:
+        status_kind = "open"
+    elif len(wanted) == 1:
+        # One status: its own index is already in id order (SQLite) or small to sort.
+        status_kind = "one"
+    elif wanted <= OPEN_STATUSES:
+        status_kind = "open-some"
     else:
+        status_kind = "any"
+    if status_kind == "one":
         params["status"] = statuses[0]
+    elif status_kind != "open":
+        params["statuses"] = list(statuses)
     if areas is not None:
         params["areas"] = sorted(areas)
     params.update(category=filters.category, urgency=filters.urgency, team=filters.team_id)
     shape = (
-        len(statuses) > 1, areas is not None, bool(filters.category), bool(filters.urgency),
+        status_kind, areas is not None, bool(filters.category), bool(filters.urgency),
         filters.team_id is not None, filters.overdue,
     )
     conn = session.connection()
@@ -224,50 +372,27 @@ def list_queue(
         if cursor:
             _, params["last_id"] = decode_cursor(cursor, sort)
             cursor_kind = "id"
-        rows = conn.execute(_statement(*shape, sort, cursor_kind), params).all()
-    else:
-        # Rows with a deadline (soonest first), then the rest: two index walks, no big sort.
-        rows = []
-        key = None
-        if cursor:
-            key, params["last_id"] = decode_cursor(cursor, sort)
-        if not cursor or key is not None:
-            if key is not None:
-                params["key"] = datetime.fromisoformat(key)
-            rows = conn.execute(
-                _statement(*shape, "dated", "dated" if key is not None else None), params
-            ).all()
-        if len(rows) <= limit:
-            params["limit"] = limit + 1 - len(rows)
-            undated_cursor = "id" if cursor and key is None else None
-            rows += conn.execute(_statement(*shape, "undated", undated_cursor), params).all()
-    items = [_item(row) for row in rows[:limit]]
-    page.items = items
-    if len(rows) > limit:
-        last = items[-1]
-        key_value = last["deadline"] if sort == "deadline" else None
-        page.next_cursor = encode_cursor(sort, key_value, last["id"])
-    return page
-
-
-def iso_utc(value: datetime | str | None) -> str | None:
-    """ISO 8601 with offset: SQLite's stored UTC text or a driver's datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff", always UTC, without an offset.
-        return value.replace(" ", "T", 1) + "+00:00"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+        return conn.execute(_statement(*shape, sort, cursor_kind, as_json), params).all(), limit
+    # Rows with a deadline (soonest first), then the rest: two index walks, no big sort.
+    rows: list[Any] = []
+    key = None
+    if cursor:
+        key, params["last_id"] = decode_cursor(cursor, sort)
+    if not cursor or key is not None:
+        if key is not None:
+            params["key"] = datetime.fromisoformat(key)
+        dated = _statement(*shape, "dated", "dated" if key is not None else None, as_json)
+        rows = conn.execute(dated, params).all()
+    if len(rows) <= limit:
+        params["limit"] = limit + 1 - len(rows)
+        undated = _statement(*shape, "undated", "id" if cursor and key is None else None, as_json)
+        rows += conn.execute(undated, params).all()
+    return rows, limit
 
 
 def _item(row: Any) -> dict[str, Any]:
-    item = dict(zip(_KEYS, row, strict=True))
-    for name in _TIMESTAMPS:
-        item[name] = iso_utc(item[name])
-    item["overdue"] = bool(item["overdue"])
-    return item
+    # Every value is JSON-ready as selected (timestamps as text, overdue as a boolean).
+    return dict(zip(_KEYS, row, strict=True))
 
 
 def latest_event_id(session: Session) -> int:
@@ -275,51 +400,127 @@ def latest_event_id(session: Session) -> int:
     return int(session.connection().execute(select(func.max(_E.id))).scalar() or 0)
 
 
-def events_after(
+# Event ids come from a sequence when a transaction inserts, but become visible when it commits:
+# on PostgreSQL a transaction that commits after another may carry the smaller id. A feed that
+# only asked for ids above the last one it saw would skip it forever. So the feed remembers the
+# ids it passed over (gaps) and asks for them again until they appear or are too old to be a
+# transaction still running (a rolled-back insert leaves a gap that never fills).
+GAP_WAIT_S = 60.0
+MAX_GAPS = 500
+# How far below its starting id a new feed looks for ids that are not visible yet.
+START_WINDOW = 256
+_FEED_COLUMNS = (
+    _E.id,
+    _E.request_id,
+    _E.at,
+    _E.kind,
+    _E.from_status,
+    _E.to_status,
+    _E.actor,
+    _T.status,
+    _T.area_id,
+    _T.category,
+    _T.urgency,
+)
+_FEED_JOIN = _E.request_id == _T.id
+
+
+@dataclass
+class FeedCursor:
+    """Where a change feed stands: the highest event id passed, and the ids below it not seen.
+
+    gaps maps a missing id to the time.monotonic() it was first missed.
+    """
+
+    last_id: int
+    gaps: dict[int, float] = field(default_factory=dict)
+
+    def token(self, max_gaps: int = 32) -> str:
+        """The cursor as an SSE event id: "120" or "120:117.119" (the newest gaps only)."""
+        if not self.gaps:
+            return str(self.last_id)
+        newest = sorted(self.gaps)[-max_gaps:]
+        return f"{self.last_id}:" + ".".join(str(i) for i in newest)
+
+    @classmethod
+    def from_token(cls, token: str, *, now: float) -> FeedCursor | None:
+        """A cursor from token() (a Last-Event-ID header); None when it is not one."""
+        head, _, tail = token.strip().partition(":")
+        if not head.isdigit() or len(head) > 18:
+            return None
+        last_id = int(head)
+        gaps = {}
+        for part in tail.split(".") if tail else ():
+            if not part.isdigit() or len(part) > 18 or int(part) >= last_id:
+                return None
+            gaps[int(part)] = now
+        return cls(last_id=last_id, gaps=dict(list(gaps.items())[:MAX_GAPS]))
+
+
+def start_feed(session: Session, *, after_id: int | None = None, now: float) -> FeedCursor:
+    """A cursor after after_id (default: the newest event), remembering the ids below it that
+    are not visible yet (inserted by transactions still running)."""
+    last_id = latest_event_id(session) if after_id is None else after_id
+    low = max(0, last_id - START_WINDOW)
+    seen = set(session.connection().execute(
+        select(_E.id).where(_E.id > low, _E.id <= last_id)
+    ).scalars())
+    gaps = {i: now for i in range(low + 1, last_id + 1) if i not in seen}
+    return FeedCursor(last_id=last_id, gaps=gaps)
+
+
+def poll_feed(
     session: Session,
+    cursor: FeedCursor,
     *,
-    after_id: int,
+    now: float,
     area_scope: frozenset[int] | None = None,
     limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Events newer than after_id (oldest first) with their request's status and area."""
-    query = (
-        select(
-            _E.id,
-            _E.request_id,
-            _E.at,
-            _E.kind,
-            _E.from_status,
-            _E.to_status,
-            _E.actor,
-            _T.status,
-            _T.area_id,
-            _T.category,
-            _T.urgency,
-        )
-        .join(HelpRequest.__table__, _T.id == _E.request_id)  # type: ignore[attr-defined]
-        .where(_E.id > after_id)
+) -> list[tuple[dict[str, Any], str]]:
+    """Events that became visible since the last poll, each with the cursor token after it.
+
+    Advances cursor in place. Events outside area_scope move the cursor but are not returned.
+    """
+    for missing in [i for i, since in cursor.gaps.items() if now - since > GAP_WAIT_S]:
+        del cursor.gaps[missing]
+    condition = _E.id > cursor.last_id
+    if cursor.gaps:
+        condition = or_(condition, _E.id.in_(sorted(cursor.gaps)))
+    rows = session.connection().execute(
+        select(*_FEED_COLUMNS)
+        .join(HelpRequest.__table__, _FEED_JOIN)  # type: ignore[attr-defined]
+        .where(condition)
         .order_by(_E.id.asc())
         .limit(limit)
-    )
-    if area_scope is not None:
-        if not area_scope:
-            return []
-        query = query.where(_T.area_id.in_(sorted(area_scope)))
-    rows = session.connection().execute(query).mappings().all()
-    out = []
+    ).mappings().all()
+    out: list[tuple[dict[str, Any], str]] = []
     for row in rows:
+        event_id = int(row["id"])
+        if event_id in cursor.gaps:
+            del cursor.gaps[event_id]
+        elif event_id > cursor.last_id:
+            for missing in range(cursor.last_id + 1, event_id):
+                cursor.gaps[missing] = now
+            cursor.last_id = event_id
+        else:
+            continue  # pragma: no cover - the query asks for nothing else
+        if len(cursor.gaps) > MAX_GAPS:
+            for oldest in sorted(cursor.gaps)[: len(cursor.gaps) - MAX_GAPS]:
+                del cursor.gaps[oldest]
+        if area_scope is not None and row["area_id"] not in area_scope:
+            continue
         item = dict(row)
         item["at"] = as_utc(item["at"])
-        out.append(item)
+        out.append((item, cursor.token()))
     return out
+
+
+_KNOWN_STATUSES: frozenset[str] = frozenset(s.value for s in RequestStatus)
 
 
 def parse_statuses(values: Iterable[str]) -> tuple[str, ...]:
     """'offered,unassigned' or repeated params → a tuple of known status ids."""
-    from core.models import RequestStatus
-
-    known = {s.value for s in RequestStatus}
+    known = _KNOWN_STATUSES
     out: list[str] = []
     for value in values:
         for part in value.split(","):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from api.app import create_app
+from core.db import make_engine, session_factory
+from core.services import apikeys
+from core.settings import Settings
 from tests.api.conftest import World
 
 CASES: list[dict[str, Any]] = tomllib.loads(
@@ -99,3 +105,70 @@ def test_revoked_key_is_refused(api_client: TestClient, api_world: World) -> Non
     revoked = api_client.delete(f"/api/v1/keys/{key_id}", headers=api_world.auth("admin"))
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     assert api_client.get("/api/v1/queue", headers=headers).status_code == 401
+
+
+def test_area_desk_key_never_acts_as_admin(api_client: TestClient, api_world: World) -> None:
+    """A coordinator key made for an area without a coordinator id is scoped, not admin."""
+    ids = api_world.ids
+    desk = {**api_world.auth("coord_b"), "Accept-Language": "en"}
+    for action, body in (("cancel", {}), ("reassign", {"volunteer_id": ids["vol_b"]})):
+        response = api_client.post(f"/api/v1/requests/{ids['req_b']}/{action}", json=body,
+                                   headers=desk)
+        assert response.status_code == 403
+        assert "area desk" in response.json()["error"]["message"]
+    detail = api_client.get(f"/api/v1/requests/{ids['req_b']}", headers=desk).json()
+    assert detail["status"] == "offered" and detail["resident"]["address"] == "b Road 1"
+    assert api_client.get(f"/api/v1/requests/{ids['req_a']}", headers=desk).status_code == 404
+    # What it may do is logged as an unnamed coordinator, never as admin.
+    filed = api_client.post(
+        "/api/v1/requests",
+        json={"resident_id": ids["res_b"], "text": "Please read my letter", "category": "reading"},
+        headers=desk,
+    )
+    assert filed.status_code == 201, filed.text
+    actors = {event["actor"] for event in filed.json()["events"]}
+    assert "admin" not in actors and "coordinator" in actors
+    # A named coordinator's key acts, and the log names them.
+    named = api_client.post(f"/api/v1/requests/{ids['req_a']}/cancel",
+                            headers=api_world.auth("coord_a"))
+    assert named.status_code == 200
+    assert named.json()["events"][-1]["actor"] == f"coordinator:{ids['coord_a']}"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_revocation_takes_effect_at_once_in_every_process(
+    api_settings: Settings, db_url: str, sessions: Callable[[], Session], api_world: World
+) -> None:
+    """Two app instances with their own engines (two processes) on one database."""
+    other_engine = make_engine(db_url)
+    try:
+        one = create_app(api_settings, sessions=sessions)
+        two = create_app(api_settings, sessions=session_factory(other_engine))
+        with TestClient(one) as first, TestClient(two) as second:
+            tokens = []
+            body = {"role": "coordinator", "area_ids": [api_world.ids["area_b"]]}
+            for _ in range(2):
+                created = first.post("/api/v1/keys", json=body, headers=api_world.auth("admin"))
+                assert created.status_code == 201
+                tokens.append((created.json()["id"], created.json()["key"]))
+            for _, token in tokens:
+                for client in (first, second):  # both processes now hold the key in their cache
+                    response = client.get("/api/v1/queue", headers=_bearer(token))
+                    assert response.status_code == 200
+            # Revoked through the first app's API, then as `lightwing keys revoke` would.
+            key_id, token = tokens[0]
+            assert first.delete(f"/api/v1/keys/{key_id}",
+                                headers=api_world.auth("admin")).status_code == 200
+            with sessions() as session:
+                apikeys.revoke_key(session, key_id=tokens[1][0])
+            for _, token in tokens:
+                for client in (second, first):
+                    response = client.get("/api/v1/queue", headers=_bearer(token))
+                    assert response.status_code == 401
+            # Keys nobody revoked keep working from the cache.
+            assert second.get("/api/v1/queue", headers=api_world.auth("coord_b")).status_code == 200
+    finally:
+        other_engine.dispose()

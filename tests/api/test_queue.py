@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.schemas import QueueItem, QueuePageOut
 from core.models import Feedback, HelpRequest
+from core.services import queue
 from tests.api.conftest import World
 
 STATUSES = ("offered", "unassigned", "accepted", "needs_clarification", "done")
@@ -125,3 +128,32 @@ def test_stats_figures(api_client: TestClient, crowded: World,
     scoped = api_client.get("/api/v1/stats", headers=crowded.auth("coord_b")).json()
     assert scoped["open_total"] == len(_all_pages(api_client, crowded, "coord_b"))
     assert scoped["satisfaction"]["count"] == 0
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "deadline"])
+def test_database_written_page_equals_the_service_page(
+    crowded: World, sessions: Callable[[], Session], sort: str
+) -> None:
+    """The API's page (JSON written by the database) is list_queue's page, on every page."""
+    ids = crowded.ids
+    now = datetime.now(UTC)
+    with sessions() as session:
+        for scope in (None, frozenset({ids["area_b"]})):
+            cursor = None
+            overdue = 0
+            for _ in range(20):
+                page = queue.list_queue(session, area_scope=scope, sort=sort, limit=6,
+                                        cursor=cursor, now=now)
+                body = queue.queue_page_json(session, area_scope=scope, sort=sort, limit=6,
+                                             cursor=cursor, now=now)
+                expected = {"items": page.items, "next_cursor": page.next_cursor,
+                            "limit": page.limit, "sort": page.sort}
+                assert json.loads(body) == expected
+                # It is the documented response: every field, nothing more, values that parse.
+                assert QueuePageOut.model_validate_json(body) == QueuePageOut(**expected)
+                assert set(json.loads(body)["items"][0]) == set(QueueItem.model_fields)
+                overdue += sum(item["overdue"] for item in page.items)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            assert cursor is None and overdue > 0

@@ -121,6 +121,8 @@ async function scanPages(context) {
     await page.press("#api-key", "Enter");
     await page.waitForSelector("#board:not([hidden]) #queue-body tr", { timeout: STEP_MS });
     await page.waitForSelector("#stats .stat-figure, #stats dl", { timeout: STEP_MS });
+    results.dashboard.areaCellsByLang = results.dashboard.areaCellsByLang || {};
+    results.dashboard.areaCellsByLang[lang] = await page.$$eval("#queue-body tr > :nth-child(5)", (cells) => cells.map((c) => c.textContent));
     await page.click("#queue-body button.open-detail");
     await page.waitForSelector("#detail:not([hidden]) #detail-events li", { timeout: STEP_MS });
     for (const mode of ["normal", "large", "contrast"]) {
@@ -295,6 +297,14 @@ async function coordinator(context) {
   await board.waitForSelector("#board:not([hidden])", { timeout: STEP_MS });
   await board.waitForFunction(() => document.getElementById("live-state").classList.contains("on"), null, { timeout: STEP_MS });
   d.live = true;
+  // Areas by name (in the page language), never "Area 14": rows, the filter, the charts, a detail.
+  await board.waitForSelector("#stats .stat-figure", { timeout: STEP_MS });
+  d.areaCells = await board.$$eval("#queue-body tr > :nth-child(5)", (cells) => cells.map((c) => c.textContent));
+  d.areaOptions = await board.$$eval("#f-area option", (opts) => opts.map((o) => ({ value: o.value, text: o.textContent })));
+  d.charts = await board.$$eval("#stats .stat-figure", (figs) => figs.map((f) => ({
+    caption: f.querySelector("figcaption").textContent,
+    rows: Array.from(f.querySelectorAll("tbody th")).map((th) => th.textContent),
+  })));
   const ids = await board.$$eval("#queue-body tr", (rows) => rows.map((r) => r.id));
   await board.evaluate(() => { window.__notReloaded = true; });
 
@@ -316,6 +326,7 @@ async function coordinator(context) {
   await board.focus(`#req-${requestId} button.open-detail`);
   await board.keyboard.press("Enter");
   await board.waitForSelector("#detail:not([hidden])", { timeout: STEP_MS });
+  d.detailFields = await board.$$eval("#detail-fields dt", (dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent]));
   const eventsBefore = await board.locator("#detail-events li").count();
   await tabTo(board, "#r-volunteer", false);
   await board.keyboard.type(String(config.volunteerId));

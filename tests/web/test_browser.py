@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,7 @@ from sqlmodel import Session, select
 
 from core import dispatch
 from core.db import make_engine, session_factory, upgrade_schema
-from core.models import Coordinator, Event, HelpRequest, Resident, Volunteer
+from core.models import Area, Coordinator, Event, HelpRequest, Resident, Volunteer
 from core.seed.demo import seed_demo
 from core.services import apikeys
 from core.settings import Settings
@@ -232,6 +233,30 @@ def test_coordinator_sees_new_request_live_and_reassigns(
     assert d["overdueRows"], "the seeded overdue request is not listed"
     assert all(row["marked"] and "Overdue" in row["text"] for row in d["overdueRows"])
     assert "intact" in d["ledger"]
+
+
+def test_dashboard_names_areas_in_the_page_language(
+    results: dict[str, Any], live: Live
+) -> None:
+    """Rows, the area filter, the charts and the detail say "Xinghe District", not "Area 14"."""
+    d = results["dashboard"]
+    with live.sessions() as session:
+        areas = session.exec(select(Area)).all()
+        names = {area.id: area.name_en for area in areas}
+        names_zh = {area.name_zh for area in areas}
+    bare = re.compile(r"^Area \d+$")
+    by_lang = d["areaCellsByLang"]
+    assert by_lang["zh"] and set(by_lang["zh"]) <= names_zh, by_lang["zh"]
+    assert by_lang["en"] and set(by_lang["en"]) <= set(names.values()), by_lang["en"]
+    assert d["areaCells"] and set(d["areaCells"]) <= set(names.values()), d["areaCells"]
+    options = {int(o["value"]): o["text"] for o in d["areaOptions"] if o["value"]}
+    assert set(options) == set(names)
+    assert all(names[i] in text and not bare.match(text) for i, text in options.items())
+    by_area = [c for c in d["charts"] if c["caption"] == "Open requests by area"]
+    assert by_area and by_area[0]["rows"], d["charts"]
+    assert set(by_area[0]["rows"]) <= set(names.values()), by_area
+    shown = dict(d["detailFields"])
+    assert shown["Area"] in names.values(), shown
 
 
 def test_spoken_replies_play_in_the_page(results: dict[str, Any]) -> None:

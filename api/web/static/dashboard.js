@@ -9,6 +9,7 @@
   var queueBody = $("queue-body"), queueEmpty = $("queue-empty"), moreButton = $("queue-more");
   var detail = $("detail");
   var knownIds = null, freshIds = {}, nextCursor = null, currentId = null, statsAt = 0;
+  var areas = {};
   var streamAbort = null, refreshTimer = null, retryTimer = null;
 
   function key() { try { return sessionStorage.getItem(KEY_STORE) || ""; } catch (e) { return ""; } }
@@ -17,9 +18,16 @@
   }
   function say(text) { statusBox.textContent = text || ""; }
 
+  /** An area's name in the page language ("Area 14" only while the areas are not loaded). */
+  function areaName(id) {
+    var area = areas[String(id)];
+    if (!area) { return t("web.stat.area_n", { id: id }); }
+    return (LW.lang === "zh" ? area.name_zh || area.name_en : area.name_en || area.name_zh) || t("web.stat.area_n", { id: id });
+  }
+
   function label(kind, value) {
     if (value === null || value === undefined || value === "" || value === "none") { return t("web.dash.none"); }
-    if (kind === "area") { return t("web.stat.area_n", { id: value }); }
+    if (kind === "area") { return areaName(value); }
     if (kind === "rating") { return t("web.stat.stars", { n: value }); }
     var k = "web." + kind + "." + value;
     var text = t(k);
@@ -51,12 +59,36 @@
     say(error.message);
   }
 
+  /* ---- areas: names for ids, and the area filter ---- */
+  function fillAreaFilter(list) {
+    var select = $("f-area"), chosen = select.value;
+    while (select.options.length > 1) { select.remove(1); }
+    // Tree order (by path); below the top two levels an area is named with the one above it.
+    list.slice().sort(function (a, b) { return a.path < b.path ? -1 : a.path > b.path ? 1 : 0; }).forEach(function (area) {
+      var parent = area.parent_id !== null && area.depth >= 2 ? areas[String(area.parent_id)] : null;
+      var text = parent ? t("web.stat.area_in", { name: areaName(area.id), parent: areaName(parent.id) }) : areaName(area.id);
+      select.appendChild(el("option", { value: String(area.id), text: text }));
+    });
+    select.value = chosen;
+  }
+
+  function loadAreas() {
+    return api("GET", "/api/v1/areas").then(function (list) {
+      areas = {};
+      (list || []).forEach(function (area) { areas[String(area.id)] = area; });
+      fillAreaFilter(list || []);
+    });
+  }
+
   /* ---- login ---- */
   function showBoard() {
     loginSection.hidden = true;
     board.hidden = false;
-    loadQueue(true).then(function () { connect(); });
-    loadStats();
+    // Names first, so no row or chart shows a bare area number; the board works without them.
+    loadAreas().catch(failed).then(function () {
+      loadQueue(true).then(function () { connect(); });
+      loadStats();
+    });
   }
 
   function logout(message) {
@@ -130,7 +162,7 @@
       state,
       el("td", { text: label("category", item.category) }),
       el("td", { text: label("urgency", item.urgency) }),
-      el("td", { text: item.area_id === null || item.area_id === undefined ? t("web.dash.none") : String(item.area_id) }),
+      el("td", { text: label("area", item.area_id) }),
       el("td", { text: item.deadline ? LW.formatTime(item.deadline) : t("web.dash.none") }),
       el("td", { "class": "summary", text: item.summary || item.text || "" }),
       el("td", {}, [open])
@@ -256,7 +288,7 @@
       if (r.overdue) { field(fields, t("web.dash.overdue"), t("web.dash.yes")); }
       field(fields, t("web.dash.col_category"), label("category", r.category));
       field(fields, t("web.dash.col_urgency"), label("urgency", r.urgency));
-      field(fields, t("web.dash.col_area"), r.area_id);
+      field(fields, t("web.dash.col_area"), label("area", r.area_id));
       field(fields, t("web.dash.team"), r.team_id);
       field(fields, t("web.dash.volunteer"), r.volunteer_id);
       field(fields, t("web.dash.col_deadline"), r.deadline ? LW.formatTime(r.deadline) : null);
