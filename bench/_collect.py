@@ -108,20 +108,25 @@ def parse_dispatch(text: str) -> list[Figure]:
 
 
 def parse_api(text: str) -> list[Figure]:
-    """The queue endpoint versus a bare FastAPI endpoint (bench/api.py)."""
+    """The bare endpoint, and every queue case against it: the worst case is the figure."""
     out = []
     bare = _find(r"^bare FastAPI JSON\s+" + NUM + r" req/s\s+p95\s+" + NUM, text)
     if bare:
         out.append(Figure("api: bare FastAPI endpoint (req/s, p95 ms)",
                           f"{bare.group(1)} / {bare.group(2)}", "", "bench/api.py"))
-    queue = _find(r"^(GET /api/v1/queue[^\n]*?)\s+" + NUM + r" req/s\s+p95\s+" + NUM, text)
-    if queue:
-        out.append(Figure(f"api: {queue.group(1).strip()} (req/s, p95 ms)",
-                          f"{queue.group(2)} / {queue.group(3)}", "", "bench/api.py"))
-    share = _find(r"^(GET /api/v1/queue[^\n]*?)\s+" + NUM + r" % of bare", text)
-    if share:
-        out.append(Figure("api: queue throughput as % of bare", share.group(2), "≥ 40",
-                          "bench/api.py"))
+    shares = [
+        (float(m.group(2)), m.group(1).strip(), float(m.group(3)))
+        for m in re.finditer(r"^(GET /api/v1/queue[^\n]*?)\s+" + NUM + r" % of bare[^\n]*?"
+                             r"p95 " + NUM + r" ms", text, flags=re.MULTILINE)
+    ]
+    if shares:
+        best, worst = max(shares), min(shares)
+        out.append(Figure(f"api: queue % of bare, best case ({best[1]})", f"{best[0]:.1f}",
+                          "≥ 40", "bench/api.py"))
+        out.append(Figure(f"api: queue % of bare, worst case ({worst[1]})", f"{worst[0]:.1f}",
+                          "≥ 40", "bench/api.py"))
+        out.append(Figure("api: queue p95, slowest case (ms)",
+                          f"{max(p for _, _, p in shares):.1f}", "< 50", "bench/api.py"))
     return out
 
 

@@ -30,7 +30,7 @@ from api.schemas import (
     RequestUploadIn,
 )
 from core import dispatch
-from core.models import Category, RequestStatus, Role
+from core.models import Category, Role
 from core.services import crud_requests
 from core.services.apikeys import Principal
 from core.services.crud_requests import RequestView
@@ -146,12 +146,9 @@ def _create(
         session, settings=settings, resident_id=body.resident_id, text=body.text, lang=lang,
         channel="api", area_id=body.area_id, audio_path=audio_path, transcript=transcript,
         category=body.category.value if body.category else None,
-    )
-    if body.confirm and req.status == RequestStatus.classified:
         # An API client has no read-back step: an understood request is routed straight away.
-        req = dispatch.confirm_request(
-            session, settings=settings, request_id=req.id or 0, actor=principal.actor
-        )
+        confirmed_by=principal.actor if body.confirm else None,
+    )
     view = crud_requests.load_request(session, request_id=req.id or 0)
     return request_out(view, principal)
 
