@@ -247,19 +247,34 @@ def finish_intake(
     return req
 
 
+def _is_emergency(fields: dict[str, Any]) -> bool:
+    """Whether a classification says danger now (either field may say so)."""
+    return fields.get("urgency") == "emergency" or fields.get("category") == "emergency"
+
+
 def _routes_now(fields: dict[str, Any]) -> bool:
     """Whether a classification leaves the request classified and not an emergency."""
-    emergency = fields.get("urgency") == "emergency" or fields.get("category") == "emergency"
-    return not emergency and not fields["needs_clarification"]
+    return not _is_emergency(fields) and not fields["needs_clarification"]
+
+
+def _classified_values(req: HelpRequest, fields: dict[str, Any]) -> dict[str, Any]:
+    """The request columns a classification sets (the language only when none was given)."""
+    values = {
+        name: fields[name]
+        for name in ("category", "urgency", "confidence", "skills", "classification",
+                     "time_start", "time_end", "place_area_id")
+        if name in fields
+    }
+    if req.lang is None and fields.get("lang"):
+        values["lang"] = fields["lang"]
+    return values
 
 
 def _classified_preview(req: HelpRequest, fields: dict[str, Any]) -> HelpRequest:
     """The request as it will be once classified (for ranking before anything is written)."""
     names = ("id", "lang", "urgency", "category", "skills", "area_id", "place_area_id")
     values = {name: getattr(req, name) for name in names}
-    values.update({name: fields[name] for name in names if name in fields and name != "lang"})
-    if req.lang is None and fields.get("lang"):
-        values["lang"] = fields["lang"]
+    values.update(_classified_values(req, fields))
     return detached(HelpRequest, values)
 
 
@@ -316,15 +331,8 @@ def _apply_classification(
     session: Session, *, settings: Settings, req: HelpRequest, resident: Resident,
     fields: dict[str, Any], now: datetime,
 ) -> None:
-    values = {
-        name: fields[name]
-        for name in ("category", "urgency", "confidence", "skills", "classification",
-                     "time_start", "time_end", "place_area_id")
-        if name in fields
-    }
-    if req.lang is None and fields.get("lang"):
-        values["lang"] = fields["lang"]
-    emergency = fields.get("urgency") == "emergency" or fields.get("category") == "emergency"
+    values = _classified_values(req, fields)
+    emergency = _is_emergency(fields)
     unclear = fields["needs_clarification"] and not emergency
     target = "needs_clarification" if unclear else "classified"
     event = transition(
