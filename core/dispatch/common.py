@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
@@ -51,6 +52,16 @@ def parse_actor(actor: str) -> tuple[str, int | None]:
         return kind, int(rest)
     except ValueError as exc:
         raise InvalidInput("bad actor id", detail=actor) from exc
+
+
+def unclaimed(session: Session, query: Any, model: Any, skip: set[int]) -> Any:
+    """A worker's query for due rows of `model`, leaving out `skip` (tried this tick) and, on
+    PostgreSQL, rows another worker holds: it keeps them, we take the next instead of waiting."""
+    if skip:
+        query = query.where(model.id.not_in(skip))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=model)
+    return query.limit(1)
 
 
 def get_request(session: Session, request_id: int) -> HelpRequest:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from core.dispatch.common import utc
+from core.dispatch.common import unclaimed, utc
 from core.dispatch.intake import default_skills, route
 from core.dispatch.lifecycle import record_event, transition
 from core.models import HelpRequest, PairSchedule, Resident
@@ -20,13 +20,8 @@ def _next_due_pair(session: Session, now: datetime, skip: set[int]) -> PairSched
         select(PairSchedule)
         .where(PairSchedule.active.is_(True), PairSchedule.next_at <= now)
         .order_by(PairSchedule.next_at, PairSchedule.id)
-        .limit(1)
     )
-    if skip:
-        query = query.where(PairSchedule.id.not_in(skip))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).first()
+    return session.scalars(unclaimed(session, query, PairSchedule, skip)).first()
 
 
 def start_pair_visit(

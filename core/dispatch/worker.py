@@ -7,13 +7,12 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from core.dispatch.accept import widen
-from core.dispatch.common import get_resident, now_utc
+from core.dispatch.common import get_resident, now_utc, unclaimed
 from core.dispatch.intake import finish_intake
 from core.dispatch.lifecycle import StaleRequest
 from core.dispatch.pairs import process_due_pairs
@@ -26,24 +25,14 @@ log = logging.getLogger(__name__)
 STRANDED_AFTER_S = 120
 
 
-def _first_unclaimed(session: Session, query: Any, skip: set[int]) -> Any:
-    """The first row of a request query, leaving out `skip` and, on PostgreSQL, rows another
-    worker holds (it keeps them; we take the next one instead of waiting)."""
-    if skip:
-        query = query.where(HelpRequest.id.not_in(skip))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=HelpRequest)
-    return session.execute(query.limit(1)).first()
-
-
 def _next_due(session: Session, now: datetime, skip: set[int]) -> tuple[int, int] | None:
-    row = _first_unclaimed(
+    row = session.execute(unclaimed(
         session,
         select(HelpRequest.id, HelpRequest.ring)
         .where(HelpRequest.status == "offered", HelpRequest.deadline <= now)
         .order_by(HelpRequest.deadline, HelpRequest.id),
-        skip,
-    )
+        HelpRequest, skip,
+    )).first()
     return (row[0], row[1]) if row else None
 
 
@@ -86,13 +75,13 @@ def widen_due(sessions: Callable[[], Session], *, settings: Settings, now: datet
 
 
 def _next_stranded(session: Session, before: datetime, skip: set[int]) -> int | None:
-    row = _first_unclaimed(
+    row = session.execute(unclaimed(
         session,
         select(HelpRequest.id)
         .where(HelpRequest.status == "new", HelpRequest.created_at <= before)
         .order_by(HelpRequest.created_at, HelpRequest.id),
-        skip,
-    )
+        HelpRequest, skip,
+    )).first()
     return row[0] if row else None
 
 
