@@ -12,8 +12,11 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from core.settings import Settings
+from core.sqlite_writer import connection_class
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# How long a SQLite writer waits for another before giving up ("database is locked").
+BUSY_TIMEOUT_S = 15.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -21,7 +24,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Writers queue instead of failing at once when another process holds the lock.
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # 64 MB page cache: the queue and routing read the same hot pages over and over.
     cursor.execute("PRAGMA cache_size=-65536")
@@ -32,11 +35,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15}
-        )
+            # Writers of several processes take turns without sleeping in SQLite's busy handler.
+            connect_args["factory"] = connection_class(path, BUSY_TIMEOUT_S)
+        engine = create_engine(url, echo=echo, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -25,7 +25,14 @@ from core.dispatch.lifecycle import (
     transition,
 )
 from core.dispatch.matching import build_candidates
-from core.dispatch.offers import alert_coordinators, offer_from, tell_resident
+from core.dispatch.offers import (
+    RingChoice,
+    alert_coordinators,
+    choose_ring,
+    offer_from,
+    offer_ring,
+    tell_resident,
+)
 from core.exceptions import IllegalTransition, InvalidInput, NotAllowed
 from core.models import Area, CarerLink, Category, Event, HelpRequest, Resident, Urgency
 from core.settings import Settings
@@ -229,17 +236,28 @@ def finish_intake(
     """Classify a stored `new` request (routing it at once for `confirmed_by`) and commit."""
     fields = _classify(session, req=req, resident=resident, category=category,
                        urgency=urgency, skills=skills, now=now)
-    routing = None
+    routing = choice = None
     if confirmed_by is not None and _routes_now(fields):
-        # Ranked before the first write, as in confirm_request (shorter SQLite write lock).
-        routing = plan_route(session, req=_classified_preview(req, fields), resident=resident,
-                             now=now)
+        # Ranked and the first ring chosen before the first write, as in confirm_request
+        # (on SQLite the write lock is held from the first write to COMMIT).
+        preview = _classified_preview(req, fields)
+        routing = plan_route(session, req=preview, resident=resident, now=now)
+        choice = choose_ring(session, req=preview, resident=resident, start=0, routing=routing)
     try:
-        _apply_classification(session, settings=settings, req=req, resident=resident,
-                              fields=fields, now=now)
-        if confirmed_by is not None and req.status == "classified":
+        if choice is not None and confirmed_by is not None:
+            # Classified and offered by one UPDATE; both steps are logged.
+            values = _classified_values(req, fields)
+            for name, value in values.items():
+                set_committed_value(req, name, value)
             route(session, settings=settings, req=req, resident=resident, actor=confirmed_by,
-                  now=now, routing=routing)
+                  now=now, routing=routing, choice=choice, values=values,
+                  before=(_classification_step(fields),))
+        else:
+            _apply_classification(session, settings=settings, req=req, resident=resident,
+                                  fields=fields, now=now)
+            if confirmed_by is not None and req.status == "classified":
+                route(session, settings=settings, req=req, resident=resident,
+                      actor=confirmed_by, now=now, routing=routing)
         session.commit()
     except StaleRequest:
         session.rollback()
@@ -272,7 +290,8 @@ def _classified_values(req: HelpRequest, fields: dict[str, Any]) -> dict[str, An
 
 def _classified_preview(req: HelpRequest, fields: dict[str, Any]) -> HelpRequest:
     """The request as it will be once classified (for ranking before anything is written)."""
-    names = ("id", "lang", "urgency", "category", "skills", "area_id", "place_area_id")
+    names = ("id", "lang", "urgency", "category", "skills", "area_id", "place_area_id",
+             "first_offer_at")
     values = {name: getattr(req, name) for name in names}
     values.update(_classified_values(req, fields))
     return detached(HelpRequest, values)
@@ -327,19 +346,22 @@ def _classify(
     }
 
 
+def _classification_step(fields: dict[str, Any]) -> dict[str, Any]:
+    """The lifecycle step a classification takes (classified, or needs_clarification)."""
+    unclear = fields["needs_clarification"] and not _is_emergency(fields)
+    target = "needs_clarification" if unclear else "classified"
+    return {"to": target, "kind": target, "actor": "system",
+            "data": {k: fields.get(k) for k in ("category", "urgency", "confidence")}}
+
+
 def _apply_classification(
     session: Session, *, settings: Settings, req: HelpRequest, resident: Resident,
     fields: dict[str, Any], now: datetime,
 ) -> None:
-    values = _classified_values(req, fields)
-    emergency = _is_emergency(fields)
-    unclear = fields["needs_clarification"] and not emergency
-    target = "needs_clarification" if unclear else "classified"
-    event = transition(
-        session, req, to=target, actor="system", now=now, values=values,
-        data={k: fields.get(k) for k in ("category", "urgency", "confidence")},
-    )
-    if emergency:
+    step = _classification_step(fields)
+    event = transition(session, req, to=step["to"], actor=step["actor"], now=now,
+                       values=_classified_values(req, fields), data=step["data"])
+    if _is_emergency(fields):
         start_emergency(session, settings=settings, req=req, resident=resident, event=event,
                         now=now)
 
@@ -381,17 +403,41 @@ def plan_route(
 def route(
     session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, actor: str,
     now: datetime, paired_volunteer_id: int | None = None,
-    routing: dict[str, Any] | None = None,
+    routing: dict[str, Any] | None = None, choice: RingChoice | None = None,
+    values: dict[str, Any] | None = None, before: tuple[dict[str, Any], ...] = (),
 ) -> bool:
     """Rank the candidates (unless `routing` was planned already), store why
-    (HelpRequest.routing), and offer to the first free ring."""
+    (HelpRequest.routing), and offer to the first free ring (`choice`, when it was chosen
+    already from that routing; then `values` and `before` go with its status UPDATE)."""
     if routing is None:
         routing = plan_route(session, req=req, resident=resident, now=now,
                              paired_volunteer_id=paired_volunteer_id)
-    # Stored by the status UPDATE that offer_from makes anyway (one statement, not two).
+    # Stored by the status UPDATE that the offers make anyway (one statement, not two).
     set_committed_value(req, "routing", routing)
+    if choice is not None:
+        offer_ring(session, settings=settings, req=req, resident=resident, choice=choice,
+                   actor=actor, now=now, values={"routing": routing, **(values or {})},
+                   before=before)
+        return True
     return offer_from(session, settings=settings, req=req, resident=resident, start=0,
                       actor=actor, now=now, values={"routing": routing})
+
+
+def _route_confirmed(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, actor: str,
+    now: datetime,
+) -> None:
+    """Route a classified request confirmed unchanged. Ranked and its first ring chosen before
+    the first write (on SQLite the write lock is held from the first write to COMMIT, so other
+    writers wait less); the confirmation is logged by the offers' own status UPDATE."""
+    routing = plan_route(session, req=req, resident=resident, now=now)
+    choice = choose_ring(session, req=req, resident=resident, start=0, routing=routing)
+    confirmed = {"to": req.status, "kind": "confirmed", "actor": actor}
+    if choice is None:
+        record_event(session, request_id=req.id or 0, kind="confirmed", from_status=req.status,
+                     to_status=req.status, actor=actor, now=now)
+    route(session, settings=settings, req=req, resident=resident, actor=actor, now=now,
+          routing=routing, choice=choice, before=(confirmed,) if choice else ())
 
 
 def confirm_request(
@@ -424,15 +470,14 @@ def confirm_request(
         final = values.get("category", req.category)
         if final is None:
             raise InvalidInput("category needed", detail="category")
-        routing = None
         if values or req.status != "classified":
             event = transition(session, req, to="classified", actor=actor, now=moment,
                                kind="clarified", values=values, data=values)
+        elif req.urgency != "emergency":
+            _route_confirmed(session, settings=settings, req=req, resident=resident,
+                             actor=actor, now=moment)
+            return req
         else:
-            if req.urgency != "emergency":
-                # Read before the first write: on SQLite the write lock is held from the first
-                # INSERT to COMMIT, so ranking teams first keeps other writers waiting less.
-                routing = plan_route(session, req=req, resident=resident, now=moment)
             event = record_event(session, request_id=req.id or 0, kind="confirmed",
                                  from_status=req.status, to_status=req.status, actor=actor,
                                  now=moment)
@@ -440,6 +485,5 @@ def confirm_request(
             start_emergency(session, settings=settings, req=req, resident=resident, event=event,
                             now=moment)
         else:
-            route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment,
-                  routing=routing)
+            route(session, settings=settings, req=req, resident=resident, actor=actor, now=moment)
     return req

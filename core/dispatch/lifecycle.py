@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -43,6 +43,8 @@ TERMINAL: frozenset[str] = frozenset({S.confirmed, S.cancelled})
 
 
 _INSERT_EVENT = insert(Event).returning(Event.id)
+# Several events in one multi-row INSERT, matched back by kind (distinct within a step).
+_INSERT_EVENTS = insert(Event).returning(Event.id, Event.kind)
 # Guarded status UPDATEs, one per set of changed columns: built and cache-keyed once each.
 _UPDATES: dict[tuple[str, ...], Any] = {}
 
@@ -131,26 +133,45 @@ def record_event(
     return detached(Event, {"id": event_id, **row})
 
 
-def _update_and_log(names: tuple[str, ...]) -> Any:
-    """PostgreSQL: WITH moved AS (guarded UPDATE ... RETURNING id) INSERT the event FROM moved."""
-    key = ("log", *names)
+def _update_and_log(names: tuple[str, ...], events: int) -> Any:
+    """PostgreSQL: WITH moved AS (guarded UPDATE ... RETURNING id) INSERT the events FROM moved."""
+    key = ("log", events, *names)
     stmt = _UPDATES.get(key)
     if stmt is None:
         moved = _guarded_update(names).returning(HelpRequest.id).cte("moved")
         columns = Event.__table__.c
         logged = ("at", "kind", "from_status", "to_status", "actor", "data")
+        rows = [
+            select(moved.c.id, *[bindparam(f"e{index}_{name}", type_=columns[name].type)
+                                 for name in logged])
+            for index in range(events)
+        ]
         stmt = (
             insert(Event)
-            .from_select(
-                ["request_id", *logged],
-                select(moved.c.id, *[bindparam(f"e_{name}", type_=columns[name].type)
-                                     for name in logged]),
-            )
-            .returning(Event.id)
+            .from_select(["request_id", *logged], rows[0] if events == 1 else union_all(*rows))
+            .returning(Event.id, Event.kind)
             .add_cte(moved)
         )
         _UPDATES[key] = stmt
     return stmt
+
+
+def _event_rows(
+    req: HelpRequest, steps: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """The event rows of a chain of steps from the request's status, each step checked."""
+    rows = []
+    status = req.status
+    for step in steps:
+        if not is_allowed(status, step["to"]):
+            raise IllegalTransition("transition not allowed", request_id=req.id,
+                                    from_status=status, to_status=step["to"])
+        rows.append({
+            "request_id": req.id or 0, "at": now, "kind": step["kind"], "from_status": status,
+            "to_status": step["to"], "actor": step["actor"], "data": step.get("data") or {},
+        })
+        status = step["to"]
+    return rows
 
 
 def transition(
@@ -164,62 +185,58 @@ def transition(
     data: dict[str, Any] | None = None,
     values: dict[str, Any] | None = None,
     where: tuple[Any, ...] = (),
+    before: tuple[dict[str, Any], ...] = (),
 ) -> Event:
     """Move req to `to` with a conditional UPDATE on its current status, and log the event.
 
     The UPDATE ... WHERE status = :current is the lock point: of two concurrent callers only
-    one matches a row; the other gets StaleRequest and must roll back.
+    one matches a row; the other gets StaleRequest and must roll back. `before`: steps taken
+    on the way (each {"to", "kind", "actor", "data"}), logged as events of their own but
+    written by the same UPDATE (classified then offered is one statement, not two).
     """
-    current = req.status
-    if not is_allowed(current, to):
-        raise IllegalTransition(
-            "transition not allowed", request_id=req.id, from_status=current, to_status=to
-        )
+    steps = [*before, {"to": to, "kind": kind or to, "actor": actor, "data": data}]
+    if len({step["kind"] for step in steps}) != len(steps):
+        raise ValueError("the steps of one transition need distinct kinds")
+    rows = _event_rows(req, steps, now)
     changes: dict[str, Any] = {"status": to, "updated_at": now, **(values or {})}
     if to in TERMINAL:
         changes.setdefault("closed_at", now)
+    params = {f"v_{name}": value for name, value in changes.items()}
+    params.update(w_id=req.id, w_status=req.status)
     # Core execution on the session's connection (same transaction): no ORM bookkeeping.
     connection = session.connection()
     if not where and connection.dialect.name == "postgresql":
-        # One round trip: the event is inserted only for the row the guarded UPDATE moved.
-        row = {
-            "request_id": req.id or 0, "at": now, "kind": kind or to, "from_status": current,
-            "to_status": to, "actor": actor, "data": data or {},
-        }
-        params = {f"v_{name}": value for name, value in changes.items()}
-        params.update({f"e_{name}": value for name, value in row.items()})
-        params.update(w_id=req.id, w_status=current)
-        event_id = connection.execute(_update_and_log(tuple(changes)), params).scalar()
-        if event_id is None:
-            raise StaleRequest(req.id)
-        for name, value in changes.items():
-            set_committed_value(req, name, value)
-        return detached(Event, {"id": event_id, **row})
-    if where:
-        stmt = (
-            update(HelpRequest)
-            .where(HelpRequest.id == req.id, HelpRequest.status == current, *where)
-            .values(**changes)
+        # One round trip: the events are inserted only for the row the guarded UPDATE moved.
+        for index, row in enumerate(rows):
+            params.update({f"e{index}_{name}": value for name, value in row.items()
+                           if name != "request_id"})
+        ids = dict(
+            (event_kind, event_id) for event_id, event_kind
+            in connection.execute(_update_and_log(tuple(changes), len(rows)), params)
         )
-        result = session.connection().execute(stmt)
+        if not ids:
+            raise StaleRequest(req.id)
     else:
-        params = {f"v_{name}": value for name, value in changes.items()}
-        params.update(w_id=req.id, w_status=current)
-        result = session.connection().execute(_guarded_update(tuple(changes)), params)
-    if result.rowcount != 1:
-        raise StaleRequest(req.id)
+        if where:
+            stmt = (
+                update(HelpRequest)
+                .where(HelpRequest.id == req.id, HelpRequest.status == req.status, *where)
+                .values(**changes)
+            )
+            result = connection.execute(stmt)
+        else:
+            result = connection.execute(_guarded_update(tuple(changes)), params)
+        if result.rowcount != 1:
+            raise StaleRequest(req.id)
+        if len(rows) == 1:
+            ids = {rows[0]["kind"]: connection.execute(_INSERT_EVENT, rows[0]).scalar_one()}
+        else:
+            ids = dict((event_kind, event_id) for event_id, event_kind
+                       in connection.execute(_INSERT_EVENTS, rows))
     for name, value in changes.items():
         set_committed_value(req, name, value)
-    return record_event(
-        session,
-        request_id=req.id or 0,
-        kind=kind or to,
-        from_status=current,
-        to_status=to,
-        actor=actor,
-        now=now,
-        data=data,
-    )
+    last = rows[-1]
+    return detached(Event, {"id": ids[last["kind"]], **last})
 
 
 def lock_request(session: Session, req: HelpRequest, *, now: datetime) -> HelpRequest:

@@ -69,15 +69,7 @@ def json_has(column: Any, value: str) -> Any:
 
 def in_duty_hours(start: str, end: str, now: datetime, tz: str | None) -> bool:
     """Whether now (resident's zone) is in an 'HH:MM'-'HH:MM' window (may wrap midnight)."""
-    try:
-        begin = time.fromisoformat(start)
-        finish = time.fromisoformat(end)
-    except ValueError:
-        return True
-    local = (utc(now) or now).astimezone(zone(tz)).time()
-    if begin <= finish:
-        return begin <= local < finish
-    return local >= begin or local < finish
+    return _within((start, end), (utc(now) or now).astimezone(zone(tz)).time())
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
@@ -97,27 +89,10 @@ def _team_statement(dialect: str, with_area: bool, n_skills: int) -> Any:
     key = ("teams", dialect, with_area, n_skills)
     if key in _STATEMENTS:
         return _STATEMENTS[key]
-    member_on_duty = (TeamMember.team_id == Team.id, Volunteer.on_duty.is_(True))
-    on_duty = (
-        select(func.count()).select_from(TeamMember)
-        .join(Volunteer, Volunteer.id == TeamMember.volunteer_id)
-        .where(*member_on_duty).scalar_subquery()
-    )
-    speakers = (
-        select(func.count()).select_from(TeamMember)
-        .join(Volunteer, Volunteer.id == TeamMember.volunteer_id)
-        .where(*member_on_duty, _has(Volunteer.languages, "lang_pat")).scalar_subquery()
-    )
-    active = (
-        select(func.count()).select_from(HelpRequest)
-        .where(HelpRequest.team_id == Team.id, HelpRequest.status.in_(ACTIVE_STATUSES))
-        .scalar_subquery()
-    )
     query = (
         select(
             Team.id, Team.area_id, Team.skills, Team.capacity, Team.duty_start, Team.duty_end,
             Team.last_assigned_at, Team.is_partner, Area.path,
-            on_duty.label("on_duty"), speakers.label("speakers"), active.label("active"),
         )
         .join(Area, Area.id == Team.area_id)
         .where(_has(Team.categories, "cat_pat"))
@@ -137,21 +112,56 @@ def _team_statement(dialect: str, with_area: bool, n_skills: int) -> Any:
     return _STATEMENTS[key]
 
 
+def _loads_statement() -> Any:
+    """Each team's on-duty members, speakers of a language and open tasks, built once."""
+    if "team_loads" not in _STATEMENTS:
+        member_on_duty = (TeamMember.team_id == Team.id, Volunteer.on_duty.is_(True))
+        on_duty = (
+            select(func.count()).select_from(TeamMember)
+            .join(Volunteer, Volunteer.id == TeamMember.volunteer_id)
+            .where(*member_on_duty).scalar_subquery()
+        )
+        speakers = (
+            select(func.count()).select_from(TeamMember)
+            .join(Volunteer, Volunteer.id == TeamMember.volunteer_id)
+            .where(*member_on_duty, _has(Volunteer.languages, "lang_pat")).scalar_subquery()
+        )
+        active = (
+            select(func.count()).select_from(HelpRequest)
+            .where(HelpRequest.team_id == Team.id, HelpRequest.status.in_(ACTIVE_STATUSES))
+            .scalar_subquery()
+        )
+        _STATEMENTS["team_loads"] = select(
+            Team.id, on_duty.label("on_duty"), speakers.label("speakers"),
+            active.label("active"),
+        ).where(Team.id.in_(bindparam("ids", expanding=True)))
+    return _STATEMENTS["team_loads"]
+
+
 def _team_rows(
     session: Session, category: str, area_prefix: str | None, ancestors: list[int],
-    require: list[str], lang: str,
+    require: list[str],
 ) -> list[Any]:
-    """Teams serving the category near the area, each with its on-duty members, speakers of
-    the resident's language and open tasks (correlated counts: one round trip, few rows)."""
+    """Teams serving the category near the area (what does not change from one request to
+    the next; their loads are read only for the teams that can be asked, see _team_loads)."""
     dialect = session.get_bind().dialect.name
     stmt = _team_statement(dialect, area_prefix is not None, len(require))
-    params: dict[str, Any] = {"cat_pat": _pattern(category), "lang_pat": _pattern(lang)}
+    params: dict[str, Any] = {"cat_pat": _pattern(category)}
     for index, skill in enumerate(require):
         params[f"skill_{index}"] = _pattern(skill)
     if area_prefix is not None:
         params.update(ancestors=ancestors, lo=area_prefix, hi=area_prefix[:-1] + "0",
                       like=area_prefix + "%")
     return list(session.connection().execute(stmt, params).all())
+
+
+def _team_loads(session: Session, ids: list[int], lang: str) -> dict[int, tuple[int, int, int]]:
+    """Team id → (on-duty members, of them speakers of lang, open tasks): correlated counts,
+    indexed, one round trip."""
+    rows = session.connection().execute(
+        _loads_statement(), {"ids": ids, "lang_pat": _pattern(lang)}
+    )
+    return {row.id: (row.on_duty or 0, row.speakers or 0, row.active or 0) for row in rows}
 
 
 def rank_teams(
@@ -163,8 +173,9 @@ def rank_teams(
     lang: str,
     tz: str | None,
     now: datetime,
+    limit: int = MAX_RINGS,
 ) -> list[dict[str, Any]]:
-    """Candidate teams for the category, best first, each with the reasons for its place."""
+    """The `limit` best candidate teams for the category, each with the reasons for its place."""
     segs = segments(area_path)
     needed = set(skills)
     # Widen the search street → district → city only while too few teams with every
@@ -180,7 +191,7 @@ def rank_teams(
         # teams out of it here (one round trip instead of two). Its street part is exactly
         # what the street query returns, unless the row limit cut it. Without skills the
         # street usually suffices, and its query reads far fewer rows.
-        district = _team_rows(session, category, prefix(segs, 2), segs, [], lang)
+        district = _team_rows(session, category, prefix(segs, 2), segs, [])
         if len(district) >= TEAM_ROW_LIMIT:
             district = None
     for step, level in enumerate(levels):
@@ -194,7 +205,7 @@ def rank_teams(
         elif district is not None and step == 1:
             rows_here = district
         else:
-            rows_here = _team_rows(session, category, area_prefix, segs, require, lang)
+            rows_here = _team_rows(session, category, area_prefix, segs, require)
         for row in rows_here:
             found[row.id] = row
         complete = sum(1 for row in found.values() if needed <= set(row.skills or []))
@@ -203,29 +214,35 @@ def rank_teams(
     rows = list(found.values())
     if not rows:
         return []
-    ranked: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    # Missing skills rank first, and they are known without the loads: read the loads only
+    # for the fewest-missing groups that fill `limit` (the rest can never be asked first).
+    missing_of = {
+        row.id: sorted(needed - set(row.skills or [])) if needed else [] for row in rows
+    }
+    rows.sort(key=lambda row: len(missing_of[row.id]))
+    cut = min(limit, len(rows)) - 1
+    worst = len(missing_of[rows[cut].id])
+    rows = [row for row in rows if len(missing_of[row.id]) <= worst]
+    loads = _team_loads(session, [row.id for row in rows], lang)
+    local = (utc(now) or now).astimezone(zone(tz)).time()
+    hours: dict[tuple[str, str], bool] = {}  # most teams share a few duty windows
+    keyed: list[tuple[tuple[Any, ...], Any, int, bool, list[str], bool, tuple[int, ...]]] = []
     for row in rows:
+        if row.id not in loads:  # removed since it was read
+            continue
+        on_duty, speakers, active = loads[row.id]
         team_segs = segments(row.path)
         near = common_depth(segs, team_segs) if segs else 0
         covers = bool(segs) and segs[: len(team_segs)] == team_segs
-        missing = sorted(needed - set(row.skills or []))
-        on_duty, speakers, active = row.on_duty or 0, row.speakers or 0, row.active or 0
-        full = active >= max(row.capacity, 1)
-        hours_ok = in_duty_hours(row.duty_start, row.duty_end, now, tz)
-        reasons = [NEAR_LEVELS[min(near, len(NEAR_LEVELS) - 1)]]
-        if covers:
-            reasons.append("covers_area")
-        if row.is_partner:
-            reasons.append("partner_unit")
-        reasons.append("skills_missing:" + ",".join(missing) if missing else "skills_ok")
-        reasons.append(f"on_duty:{on_duty}")
-        reasons.append("in_duty_hours" if hours_ok else "outside_duty_hours")
-        reasons.append(f"speaks_{lang}:{speakers or 0}")
-        reasons.append(f"load:{active}/{row.capacity}")
+        missing = missing_of[row.id]
+        window = (row.duty_start, row.duty_end)
+        if window not in hours:
+            hours[window] = _within(window, local)
+        hours_ok = hours[window]
         key = (
             len(missing),
-            on_duty == 0,
-            full,
+            not on_duty,
+            active >= max(row.capacity, 1),
             -near,
             not covers,
             not hours_ok,
@@ -234,10 +251,44 @@ def rank_teams(
             utc(row.last_assigned_at) or EPOCH,
             row.id,
         )
-        entry = {"kind": "team", "team_id": row.id, "area_id": row.area_id, "reasons": reasons}
-        ranked.append((key, entry))
-    ranked.sort(key=lambda item: item[0])
-    return [entry for _, entry in ranked]
+        keyed.append((key, row, near, covers, missing, hours_ok, loads[row.id]))
+    keyed.sort(key=lambda item: item[0])
+    # Reasons only for the teams that will be asked: building them for every row costs more
+    # than ranking them.
+    return [
+        _team_entry(row, near, covers, missing, hours_ok, load, lang)
+        for _, row, near, covers, missing, hours_ok, load in keyed[:limit]
+    ]
+
+
+def _within(window: tuple[str, str], local: time) -> bool:
+    """Whether a local time is in an 'HH:MM'-'HH:MM' window (may wrap midnight)."""
+    try:
+        begin, finish = time.fromisoformat(window[0]), time.fromisoformat(window[1])
+    except ValueError:
+        return True
+    if begin <= finish:
+        return begin <= local < finish
+    return local >= begin or local < finish
+
+
+def _team_entry(
+    row: Any, near: int, covers: bool, missing: list[str], hours_ok: bool,
+    load: tuple[int, ...], lang: str,
+) -> dict[str, Any]:
+    """A ranked team as a routing candidate, with the reasons for its place."""
+    on_duty, speakers, active = load
+    reasons = [NEAR_LEVELS[min(near, len(NEAR_LEVELS) - 1)]]
+    if covers:
+        reasons.append("covers_area")
+    if row.is_partner:
+        reasons.append("partner_unit")
+    reasons.append("skills_missing:" + ",".join(missing) if missing else "skills_ok")
+    reasons.append(f"on_duty:{on_duty}")
+    reasons.append("in_duty_hours" if hours_ok else "outside_duty_hours")
+    reasons.append(f"speaks_{lang}:{speakers}")
+    reasons.append(f"load:{active}/{row.capacity}")
+    return {"kind": "team", "team_id": row.id, "area_id": row.area_id, "reasons": reasons}
 
 
 def paired_candidate(resident: Resident, override: int | None = None) -> dict[str, Any] | None:
@@ -302,8 +353,9 @@ def build_candidates(
         lang=lang,
         tz=resident.timezone,
         now=now,
+        limit=MAX_RINGS - len(rings),
     )
-    rings.extend(teams[: MAX_RINGS - len(rings)])
+    rings.extend(teams)
     if len(rings) < MAX_RINGS and not teams:
         individuals = individual_candidates(
             session, skills=list(req.skills or []), area_path=area_path, lang=lang

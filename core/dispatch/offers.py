@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -241,6 +242,54 @@ def go_unassigned(
     return event
 
 
+@dataclass(frozen=True)
+class RingChoice:
+    """The first ring with someone free: who is asked, and the rings passed over on the way."""
+
+    index: int
+    candidate: dict[str, Any]
+    chosen: list[tuple[int, list[str]]]
+    skipped: list[int]
+
+
+def choose_ring(
+    session: Session, *, req: HelpRequest, resident: Resident, start: int,
+    routing: dict[str, Any] | None = None,
+) -> RingChoice | None:
+    """The first ring from `start` of the routing (default: the request's) with someone free;
+    reads only, so it can run before a transaction's first write."""
+    routing = routing if routing is not None else (req.routing or {})
+    candidates: list[dict[str, Any]] = list(routing.get("candidates", []))
+    area_path = routing.get("area_path")
+    lang = req.lang or resident.lang or "zh"
+    # A request never offered before has nobody to leave out (saves a query on the hot path).
+    exclude = asked_volunteers(session, req.id or 0) if req.first_offer_at else set()
+    skipped: list[int] = []
+    for index in range(start, len(candidates)):
+        candidate = candidates[index]
+        chosen = choose_volunteers(
+            session, candidate=candidate, req=req, area_path=area_path, lang=lang, exclude=exclude
+        )
+        if chosen:
+            return RingChoice(index, candidate, chosen, skipped)
+        skipped.append(index)
+    return None
+
+
+def offer_ring(
+    session: Session, *, settings: Settings, req: HelpRequest, resident: Resident,
+    choice: RingChoice, actor: str, now: datetime, kind: str = "offered",
+    values: dict[str, Any] | None = None, before: tuple[dict[str, Any], ...] = (),
+) -> list[Offer]:
+    """make_offers to the volunteers a RingChoice found."""
+    return make_offers(
+        session, settings=settings, req=req, resident=resident, ring=choice.index,
+        candidate=choice.candidate, volunteer_ids=[vid for vid, _ in choice.chosen],
+        actor=actor, now=now, kind=kind, skipped=choice.skipped, languages=dict(choice.chosen),
+        values=values, before=before,
+    )
+
+
 def offer_from(
     session: Session,
     *,
@@ -258,25 +307,12 @@ def offer_from(
     Returns True when offers were made. Runs inside the caller's transaction. `values`: more
     request columns stored with the status change (one UPDATE instead of two).
     """
-    candidates: list[dict[str, Any]] = list((req.routing or {}).get("candidates", []))
-    area_path = (req.routing or {}).get("area_path")
-    lang = req.lang or resident.lang or "zh"
-    # A request never offered before has nobody to leave out (saves a query on the hot path).
-    exclude = asked_volunteers(session, req.id or 0) if req.first_offer_at else set()
-    skipped: list[int] = []
-    for index in range(start, len(candidates)):
-        candidate = candidates[index]
-        chosen = choose_volunteers(
-            session, candidate=candidate, req=req, area_path=area_path, lang=lang, exclude=exclude
-        )
-        if chosen:
-            make_offers(
-                session, settings=settings, req=req, resident=resident, ring=index,
-                candidate=candidate, volunteer_ids=[vid for vid, _ in chosen], actor=actor,
-                now=now, kind=kind, skipped=skipped, languages=dict(chosen), values=values,
-            )
-            return True
-        skipped.append(index)
+    choice = choose_ring(session, req=req, resident=resident, start=start)
+    if choice is not None:
+        offer_ring(session, settings=settings, req=req, resident=resident, choice=choice,
+                   actor=actor, now=now, kind=kind, values=values)
+        return True
+    candidates = (req.routing or {}).get("candidates")
     go_unassigned(session, req=req, resident=resident, actor=actor, now=now,
                   reason="no_candidates" if not candidates else "rings_exhausted", values=values)
     return False
@@ -297,11 +333,13 @@ def make_offers(
     skipped: list[int] | None = None,
     languages: dict[int, list[str]] | None = None,
     values: dict[str, Any] | None = None,
+    before: tuple[dict[str, Any], ...] = (),
 ) -> list[Offer]:
     """Status offered at this ring with a deadline by urgency; one offer row and message each.
 
     `languages`: the volunteers' languages when the caller already read them (saves a query);
-    `values`: more request columns stored with the status change.
+    `values`: more request columns stored with the status change; `before`: steps logged on
+    the way by the same UPDATE (see lifecycle.transition).
     """
     seconds = settings.offer_deadline_s(req.urgency or "normal")
     deadline = now + timedelta(seconds=seconds)
@@ -320,6 +358,7 @@ def make_offers(
             "volunteer_ids": volunteer_ids,
             "skipped_rings": skipped or [],
         },
+        before=before,
     )
     rows = [
         {

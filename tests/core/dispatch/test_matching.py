@@ -115,3 +115,38 @@ def test_no_team_means_unassigned_and_coordinator(session: Session, settings: Se
     w = small_world(session)
     req = _route(session, settings, w.residents["blind"].id, "legal")
     assert req.status == "unassigned"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_top_teams_same_as_full_ranking(session: Session, seed: int) -> None:
+    """Loads are read only for the fewest-missing-skills teams that fill the rings: the teams
+    chosen must be exactly the top of the ranking over every team."""
+    import random
+
+    from core.dispatch.matching import MAX_RINGS, rank_teams
+
+    rng = random.Random(seed)
+    skills = ["sign_language", "braille", "guiding", "wheelchair"]
+    city = make_area(session, "C", "city")
+    district = make_area(session, "D", "district", city)
+    streets = [make_area(session, f"S{i}", "street", district) for i in range(3)]
+    communities = [make_area(session, f"K{i}", "community", rng.choice(streets))
+                   for i in range(6)]
+    places = [city, district, *streets, *communities]
+    for index in range(25):
+        team = make_team(session, f"T{index}", rng.choice(places), ["escort"],
+                         skills=rng.sample(skills, rng.randint(0, 3)),
+                         capacity=rng.randint(1, 3),
+                         duty=rng.choice([("00:00", "23:59"), ("20:00", "06:00")]))
+        for member in range(rng.randint(0, 3)):
+            make_volunteer(session, f"v{index}-{member}", teams=[team],
+                           on_duty=rng.random() < 0.6,
+                           languages=rng.choice([("zh",), ("en",), ("en", "zh")]))
+    session.commit()
+    for community in communities:
+        needed = rng.sample(skills, rng.randint(0, 2))
+        ask = {"category": "escort", "skills": needed, "area_path": community.path,
+               "lang": rng.choice(["zh", "en"]), "tz": "Asia/Shanghai", "now": NOW}
+        everyone = rank_teams(session, **ask, limit=1000)
+        for limit in (1, MAX_RINGS - 1, MAX_RINGS):
+            assert rank_teams(session, **ask, limit=limit) == everyone[:limit]
