@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from api.bodylimit import BodyLimitMiddleware
-from api.deps import PrincipalCache
+from api.deps import LoopConnection, PrincipalCache, ThreadConnections
 from api.errors import install_error_handlers
 from api.metrics import HttpCounter, MetricsMiddleware
 from api.ratelimit import RateLimitMiddleware
@@ -55,6 +55,8 @@ def create_app(settings: Settings, *, sessions: Callable[[], Session] | None = N
         try:
             yield
         finally:
+            app.state.loop_connection.close()
+            app.state.thread_connections.close()
             # Close the pool we opened; a factory passed in belongs to the caller.
             if owned_engine is not None:
                 owned_engine.dispose()
@@ -67,6 +69,13 @@ def create_app(settings: Settings, *, sessions: Callable[[], Session] | None = N
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    # The engine behind the sessions (making a session does no I/O): the busiest route takes
+    # its connections straight from the engine's pool (LoopConnection, ThreadConnections).
+    probe = sessions()
+    app.state.engine = probe.get_bind().engine
+    probe.close()
+    app.state.loop_connection = LoopConnection(app.state.engine)
+    app.state.thread_connections = ThreadConnections(app.state.engine)
     app.state.principals = PrincipalCache()
     app.state.http_counter = HttpCounter()
     install_error_handlers(app)

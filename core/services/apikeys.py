@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
@@ -166,18 +167,23 @@ _LIVE_SQL = {
 def key_is_live(session: Session, *, key_id: int) -> bool:
     """Whether a key still exists unrevoked: one primary-key read, cheap enough for every call."""
     connection = session.connection()
-    sql = _LIVE_SQL.get(connection.dialect.paramstyle)
-    if sql is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
+    if connection.dialect.paramstyle not in _LIVE_SQL:  # pragma: no cover - SQLite and PG only
         row = connection.execute(
             sa_select(ApiKey.revoked_at).where(ApiKey.id == key_id)  # type: ignore[arg-type]
         ).first()
-    else:
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, (key_id,))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        return row is not None and row[0] is None
+    return key_is_live_on(connection.connection, paramstyle=connection.dialect.paramstyle,
+                          key_id=key_id)
+
+
+def key_is_live_on(connection: Any, *, paramstyle: str, key_id: int) -> bool:
+    """key_is_live on a DB-API connection whose driver uses paramstyle (qmark, format, …)."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(_LIVE_SQL[paramstyle], (key_id,))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     return row is not None and row[0] is None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -24,12 +24,13 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from core.exceptions import InvalidInput
-from core.models import OPEN_STATUSES, Event, HelpRequest, RequestStatus
+from core.models import OPEN_STATUSES, Area, Event, HelpRequest, RequestStatus
 from core.models._types import utcnow
 from core.services.apikeys import expand_areas
 
@@ -137,13 +138,52 @@ _COLUMNS = (
     type_coerce(case((_OVERDUE, True), else_=False), Boolean).label("overdue"),
 )
 _KEYS: tuple[str, ...] = tuple(c.name for c in _COLUMNS)
-# The same row as JSON text, then what the page's cursor needs: (json, id, deadline).
+
+
+class PageRowJson(FunctionElement[str]):
+    """A page row's JSON: PageRowJson(stored, built, overdue).
+
+    SQLite: the row's stored `queue_json` (core/models/request.py, read from the queue index)
+    closed with "overdue"; PostgreSQL: `built`, the JsonRow made at read time.
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "page_row_json"
+
+
+@compiles(PageRowJson)
+def _page_row_json_sqlite(element: PageRowJson, compiler: Any, **kw: Any) -> str:
+    stored, _built, overdue = element.clauses
+    return (f"({compiler.process(stored, **kw)} || CASE WHEN {compiler.process(overdue, **kw)}"
+            """ THEN ',"overdue":true}' ELSE ',"overdue":false}' END)""")
+
+
+@compiles(PageRowJson, "postgresql")
+def _page_row_json_postgresql(element: PageRowJson, compiler: Any, **kw: Any) -> str:
+    _stored, built, _overdue = element.clauses
+    return str(compiler.process(built, **kw))
+
+
+# The row as JSON text, then what the page's cursor needs: (json, id, deadline as stored).
 _JSON_COLUMNS = (
-    JsonRow(*(part for pair in _VALUES for part in pair), "overdue", JsonBool(_OVERDUE))
-    .label("json"),
+    PageRowJson(
+        _T.queue_json,
+        JsonRow(*(part for pair in _VALUES for part in pair), "overdue", JsonBool(_OVERDUE)),
+        _OVERDUE,
+    ).label("json"),
     _T.id,
-    IsoUtc(_T.deadline).label("deadline"),
+    _T.deadline,
 )
+
+
+def _iso_utc(value: Any) -> str | None:
+    """A deadline as a DB-API driver returns it, as IsoUtc writes it."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite's text: "YYYY-MM-DD HH:MM:SS.ffffff", in UTC
+        return value.replace(" ", "T") + "+00:00"
+    return str(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"))
 
 
 @dataclass(frozen=True)
@@ -201,10 +241,25 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     return key, row_id
 
 
-@lru_cache(maxsize=256)
+def _in_list(values: Iterable[Any]) -> list[Any]:
+    """Values written into the SQL text (the query's shape is cached per list, see _statement)."""
+    out = []
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool):
+            out.append(literal_column(str(int(value))))
+        elif value in _KNOWN_STATUSES:
+            # Only our own status ids: letters and underscores, nothing to quote.
+            out.append(literal_column(f"'{value}'"))
+        else:
+            raise InvalidInput("unknown status", status=str(value))
+    return out
+
+
+@lru_cache(maxsize=1024)
 def _statement(
     statuses: str,
-    scoped: bool,
+    status_list: tuple[str, ...],
+    areas: tuple[int, ...] | None,
     category: bool,
     urgency: bool,
     team: bool,
@@ -218,8 +273,11 @@ def _statement(
     Building SQLAlchemy expressions costs more than running the query on the indexes, so every
     shape of the queue query is built once and reused with new values. statuses is "open"
     (every open status), "open-some" (a subset of them), "one" or "any" (closed ones asked
-    for). order is newest, oldest, dated (rows with a deadline, soonest first) or undated (rows
-    without one, by id).
+    for); status_list the statuses of "open-some" and "any", and areas the area ids rows may be
+    in: both are written into the SQL text as literals (a coordinator's areas are the same on
+    every call), so that the text is fixed and can be prepared once (see _prepared). order is
+    newest, oldest, dated (rows with a deadline, soonest first) or undated (rows without one,
+    by id).
     """
     conditions: list[Any] = []
     if statuses in ("open", "open-some") or overdue is True:
@@ -227,9 +285,9 @@ def _statement(
     if statuses == "one":
         conditions.append(_T.status == bindparam("status"))
     elif statuses in ("open-some", "any"):
-        conditions.append(_T.status.in_(bindparam("statuses", expanding=True)))
-    if scoped:
-        conditions.append(_T.area_id.in_(bindparam("areas", expanding=True)))
+        conditions.append(_T.status.in_(_in_list(status_list)))
+    if areas is not None:
+        conditions.append(_T.area_id.in_(_in_list(areas)))
     if category:
         conditions.append(_T.category == bindparam("category"))
     if urgency:
@@ -261,15 +319,102 @@ def _statement(
     return query.limit(bindparam("limit"))
 
 
+# Every parameter name a queue statement may have (construct_params needs a value for each).
+_PARAMETERS = ("status", "category", "urgency", "team", "now", "last_id", "key", "limit", "id",
+               "path")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement compiled once for one database: its SQL text and how to bind values to it.
+
+    Executed on a DB-API cursor, it skips what SQLAlchemy does on every execution (cache key,
+    compiled-cache lookup, parameter processing, result wrapping): the API's busiest page calls
+    it on every request. The driver keeps its own prepared statement per SQL text.
+    """
+
+    sql: str
+    # Parameter names in placeholder order (positional drivers, e.g. sqlite3), or None (named).
+    order: tuple[str, ...] | None
+    # Every parameter with the value compiled into the statement (None: given per call).
+    defaults: tuple[tuple[str, Any], ...]
+    # Conversions the dialect applies to a value (SQLite: datetimes to its text form).
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def compile(cls, statement: Any, dialect: Dialect) -> Prepared:
+        """Compile statement for dialect."""
+        compiled = statement.compile(dialect=dialect)
+        values = compiled.construct_params(dict.fromkeys(_PARAMETERS))
+        processors = []
+        for name in values:
+            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((name, processor))
+        order = tuple(compiled.positiontup) if dialect.positional else None
+        return cls(compiled.string, order, tuple(values.items()), tuple(processors))
+
+    def parameters(self, given: dict[str, Any]) -> Any:
+        """The DB-API parameters for these values (a tuple or a dict, as the driver wants)."""
+        values = {name: given.get(name, default) for name, default in self.defaults}
+        for name, processor in self.processors:
+            if values[name] is not None:
+                values[name] = processor(values[name])
+        if self.order is None:
+            return values
+        return tuple(values[name] for name in self.order)
+
+    def rows(self, connection: Any, given: dict[str, Any]) -> list[Any]:
+        """Execute on a DB-API connection; every row as a tuple."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.sql, self.parameters(given))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+@lru_cache(maxsize=1024)
+def _prepared(dialect: Dialect, *shape: Any) -> Prepared:
+    return Prepared.compile(_statement(*shape), dialect)
+
+
+_AREA_ROOT = select(Area.id, Area.path).where(Area.id == bindparam("id"))  # type: ignore[arg-type]
+_AREA_BELOW = select(Area.id).where(Area.path.startswith(bindparam("path")))  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=8)
+def _area_statements(dialect: Dialect) -> tuple[Prepared, Prepared]:
+    return Prepared.compile(_AREA_ROOT, dialect), Prepared.compile(_AREA_BELOW, dialect)
+
+
+def _expand_area(connection: Any, dialect: Dialect, area_id: int) -> frozenset[int]:
+    """expand_areas for one area, on a DB-API connection: the area and every area below it."""
+    root, below = _area_statements(dialect)
+    found = root.rows(connection, {"id": area_id})
+    if not found:
+        return frozenset()
+    path = found[0][1]
+    ids = {int(found[0][0])}
+    if path and path != "/":
+        ids.update(int(row[0]) for row in below.rows(connection, {"path": path}))
+    return frozenset(ids)
+
+
 def _areas(
     session: Session, filters: QueueFilters, area_scope: frozenset[int] | None
 ) -> frozenset[int] | None:
     """The area ids rows may be in (None: any)."""
-    wanted: frozenset[int] | None = None
-    if filters.area_id is not None:
-        wanted = expand_areas(session, [filters.area_id])
+    wanted = None if filters.area_id is None else expand_areas(session, [filters.area_id])
+    return _scoped(wanted, area_scope)
+
+
+def _scoped(
+    wanted: frozenset[int] | None, area_scope: frozenset[int] | None
+) -> frozenset[int] | None:
+    """The areas asked for (None: any) within the caller's scope (None: unrestricted)."""
     if area_scope is not None:
-        wanted = area_scope if wanted is None else wanted & area_scope
+        return area_scope if wanted is None else wanted & area_scope
     return wanted
 
 
@@ -287,8 +432,15 @@ def list_queue(
 
     area_scope None means unrestricted (admin); a set limits rows to those areas.
     """
-    rows, limit = _page_rows(session, filters=filters, area_scope=area_scope, limit=limit,
-                             cursor=cursor, sort=sort, now=now, as_json=False)
+    filters = filters or QueueFilters()
+    conn = session.connection()
+
+    def run(shape: tuple[Any, ...], params: dict[str, Any]) -> list[Any]:
+        return list(conn.execute(_statement(*shape), params).all())
+
+    areas = _areas(session, filters, area_scope)
+    rows, limit = _page_rows(run, filters=filters, areas=areas, limit=limit, cursor=cursor,
+                             sort=sort, now=now, as_json=False)
     page = QueuePage(limit=limit, sort=sort, items=[_item(row) for row in rows[:limit]])
     if len(rows) > limit:
         last = page.items[-1]
@@ -309,70 +461,97 @@ def queue_page_json(
 ) -> bytes:
     """The page list_queue gives, as JSON {"items", "next_cursor", "limit", "sort"}.
 
-    The database writes each row's JSON: no Python object per value, no encoder pass (the API's
-    busiest page). tests/api/test_queue.py checks that both give the same page.
+    page_json on the session's connection. tests/api/test_queue.py checks that both give the
+    same page.
     """
-    rows, limit = _page_rows(session, filters=filters, area_scope=area_scope, limit=limit,
-                             cursor=cursor, sort=sort, now=now, as_json=True)
+    conn = session.connection()
+    return page_json(conn.connection, dialect=conn.dialect, filters=filters,
+                     area_scope=area_scope, limit=limit, cursor=cursor, sort=sort, now=now)
+
+
+def page_json(
+    connection: Any,
+    *,
+    dialect: Dialect,
+    filters: QueueFilters | None = None,
+    area_scope: frozenset[int] | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str = "newest",
+    now: datetime | None = None,
+) -> bytes:
+    """queue_page_json on a DB-API connection of dialect (the API's busiest page).
+
+    No Session and no SQLAlchemy execution: each statement is compiled once (Prepared), and
+    each row's JSON comes from the database (SQLite: stored in the queue index as `queue_json`;
+    PostgreSQL: built by the server), so there is no Python object per value and no encoder pass.
+    """
+    filters = filters or QueueFilters()
+
+    def run(shape: tuple[Any, ...], params: dict[str, Any]) -> list[Any]:
+        return _prepared(dialect, *shape).rows(connection, params)
+
+    wanted = None if filters.area_id is None else _expand_area(connection, dialect,
+                                                                filters.area_id)
+    areas = _scoped(wanted, area_scope)
+    rows, limit = _page_rows(run, filters=filters, areas=areas, limit=limit, cursor=cursor,
+                             sort=sort, now=now, as_json=True)
     next_cursor = None
     if len(rows) > limit:
         _, last_id, last_deadline = rows[limit - 1]
-        next_cursor = encode_cursor(sort, last_deadline if sort == "deadline" else None, last_id)
-    items = ",".join(row[0] for row in rows[:limit])
-    tail = json.dumps({"next_cursor": next_cursor, "limit": limit, "sort": sort})
-    return f'{{"items":[{items}],{tail[1:]}'.encode()
+        key = _iso_utc(last_deadline) if sort == "deadline" else None
+        next_cursor = encode_cursor(sort, key, last_id)
+    items = ",".join([row[0] for row in rows[:limit]])
+    # The cursor is base64url and sort one of SORTS: nothing to escape.
+    tail = "null" if next_cursor is None else f'"{next_cursor}"'
+    return f'{{"items":[{items}],"next_cursor":{tail},"limit":{limit},"sort":"{sort}"}}'.encode()
 
 
 def _page_rows(
-    session: Session,
+    run: Callable[[tuple[Any, ...], dict[str, Any]], list[Any]],
     *,
-    filters: QueueFilters | None,
-    area_scope: frozenset[int] | None,
+    filters: QueueFilters,
+    areas: frozenset[int] | None,
     limit: int,
     cursor: str | None,
     sort: str,
     now: datetime | None,
     as_json: bool,
 ) -> tuple[list[Any], int]:
-    """Up to limit + 1 rows of the page (one more tells whether a next page exists), and limit."""
-    filters = filters or QueueFilters()
+    """Up to limit + 1 rows of the page (one more tells whether a next page exists), and limit.
+
+    run(shape, params) executes the _statement of that shape.
+    """
     if sort not in SORTS:
         raise InvalidInput("unknown sort", sort=sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    now = now or utcnow()
-    areas = _areas(session, filters, area_scope)
     if areas is not None and not areas:
         return [], limit
-    params: dict[str, Any] = {"limit": limit + 1, "now": now}
+    params: dict[str, Any] = {"limit": limit + 1, "now": now or utcnow()}
     statuses = filters.status
     wanted = frozenset(statuses)
+    status_list: tuple[str, ...] = ()
     if not wanted or wanted == OPEN_STATUSES:
         status_kind = "open"
     elif len(wanted) == 1:
         # One status: its own index is already in id order (SQLite) or small to sort.
         status_kind = "one"
-    elif wanted <= OPEN_STATUSES:
-        status_kind = "open-some"
-    else:
-        status_kind = "any"
-    if status_kind == "one":
         params["status"] = statuses[0]
-    elif status_kind != "open":
-        params["statuses"] = list(statuses)
-    if areas is not None:
-        params["areas"] = sorted(areas)
+    else:
+        status_kind = "open-some" if wanted <= OPEN_STATUSES else "any"
+        status_list = tuple(sorted(wanted))
     params.update(category=filters.category, urgency=filters.urgency, team=filters.team_id)
     shape = (
-        status_kind, areas is not None, bool(filters.category), bool(filters.urgency),
-        filters.team_id is not None, filters.overdue,
+        status_kind, status_list, None if areas is None else tuple(sorted(areas)),
+        bool(filters.category), bool(filters.urgency), filters.team_id is not None,
+        filters.overdue,
     )
-    conn = session.connection()
     if sort != "deadline":
         cursor_kind = None
         if cursor:
             _, params["last_id"] = decode_cursor(cursor, sort)
             cursor_kind = "id"
-        return conn.execute(_statement(*shape, sort, cursor_kind, as_json), params).all(), limit
+        return run((*shape, sort, cursor_kind, as_json), params), limit
     # Rows with a deadline (soonest first), then the rest: two index walks, no big sort.
     rows: list[Any] = []
     key = None
@@ -381,12 +560,11 @@ def _page_rows(
     if not cursor or key is not None:
         if key is not None:
             params["key"] = datetime.fromisoformat(key)
-        dated = _statement(*shape, "dated", "dated" if key is not None else None, as_json)
-        rows = conn.execute(dated, params).all()
+        rows = run((*shape, "dated", "dated" if key is not None else None, as_json), params)
     if len(rows) <= limit:
         params["limit"] = limit + 1 - len(rows)
-        undated = _statement(*shape, "undated", "id" if cursor and key is None else None, as_json)
-        rows += conn.execute(undated, params).all()
+        undated = (*shape, "undated", "id" if cursor and key is None else None, as_json)
+        rows += run(undated, params)
     return rows, limit
 
 

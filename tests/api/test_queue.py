@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.routes.queue import QueueQuery
 from api.schemas import QueueItem, QueuePageOut
 from core.models import Feedback, HelpRequest
 from core.services import queue
@@ -138,14 +140,20 @@ def test_database_written_page_equals_the_service_page(
     ids = crowded.ids
     now = datetime.now(UTC)
     with sessions() as session:
-        for scope in (None, frozenset({ids["area_b"]})):
+        asks = (
+            (None, None),
+            (frozenset({ids["area_b"]}), None),
+            # An area asked for: expanded down the tree by each path in its own way.
+            (None, queue.QueueFilters(area_id=ids["area_a"])),
+        )
+        for scope, filters in asks:
             cursor = None
             overdue = 0
             for _ in range(20):
-                page = queue.list_queue(session, area_scope=scope, sort=sort, limit=6,
-                                        cursor=cursor, now=now)
-                body = queue.queue_page_json(session, area_scope=scope, sort=sort, limit=6,
-                                             cursor=cursor, now=now)
+                page = queue.list_queue(session, area_scope=scope, filters=filters, sort=sort,
+                                        limit=6, cursor=cursor, now=now)
+                body = queue.queue_page_json(session, area_scope=scope, filters=filters,
+                                             sort=sort, limit=6, cursor=cursor, now=now)
                 expected = {"items": page.items, "next_cursor": page.next_cursor,
                             "limit": page.limit, "sort": page.sort}
                 assert json.loads(body) == expected
@@ -157,3 +165,40 @@ def test_database_written_page_equals_the_service_page(
                 if cursor is None:
                     break
             assert cursor is None and overdue > 0
+
+
+def test_queue_survives_its_kept_connection_failing(
+    api_app: FastAPI, api_client: TestClient, api_world: World
+) -> None:
+    """The queue runs on kept connections; if one breaks, a fresh one takes over at once."""
+    first = api_client.get("/api/v1/queue", headers=api_world.auth("coord_a"))
+    assert first.status_code == 200
+    if api_app.state.engine.dialect.name == "sqlite":
+        kept = [api_app.state.loop_connection._connection]
+    else:
+        kept = list(api_app.state.thread_connections._kept)
+    assert kept
+    for connection in kept:
+        connection.driver_connection.close()  # as when the database server restarts
+    again = api_client.get("/api/v1/queue", headers=api_world.auth("coord_a"))
+    assert again.status_code == 200 and again.json() == first.json()
+
+
+def test_queue_route_is_documented_like_any_route(api_client: TestClient) -> None:
+    """DirectRoute skips FastAPI's per-call work, not the OpenAPI entry."""
+    operation = api_client.get("/openapi.json").json()["paths"]["/api/v1/queue"]["get"]
+    assert operation["security"] == [{"HTTPBearer": []}]
+    assert {p["name"] for p in operation["parameters"]} == set(QueueQuery.model_fields)
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/QueuePageOut")
+    assert {"401", "403", "422"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("query", ["limit=0", "sort=sideways", "status=lost", "overdue=maybe",
+                                   "cursor=%21%21", "area=-1"])
+def test_bad_queue_query_is_a_json_error(
+    api_client: TestClient, api_world: World, query: str
+) -> None:
+    response = api_client.get(f"/api/v1/queue?{query}", headers=api_world.auth("admin"))
+    assert 400 <= response.status_code < 500, response.text
+    assert set(response.json()["error"]) == {"code", "message"}

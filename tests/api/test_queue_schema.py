@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,16 +14,20 @@ from sqlalchemy import event, text, update
 from sqlmodel import Session
 
 from core.models import OPEN_STATUSES, HelpRequest, RequestStatus
-from core.models.request import OPEN_FLAG_SQL
+from core.models.request import (
+    OPEN_FLAG_SQL,
+    QUEUE_INDEXES,
+    QUEUE_JSON_POSTGRESQL,
+    QUEUE_JSON_SQLITE,
+)
 from core.services import queue
 from tests.api.conftest import World
 
-MIGRATION = (Path(__file__).resolve().parents[2] / "core" / "migrations" / "versions"
-             / "0002_queue_open_flag.py")
+VERSIONS = Path(__file__).resolve().parents[2] / "core" / "migrations" / "versions"
 
 
-def _migration() -> Any:
-    spec = importlib.util.spec_from_file_location("migration_0002", MIGRATION)
+def _migration(name: str = "0002_queue_open_flag") -> Any:
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", VERSIONS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -32,6 +37,55 @@ def _migration() -> Any:
 def test_migration_and_model_compute_is_open_alike() -> None:
     # alembic check does not compare generated expressions: this does.
     assert _migration().OPEN_FLAG_SQL == OPEN_FLAG_SQL
+
+
+def test_migration_and_model_write_the_queue_json_alike() -> None:
+    migration = _migration("0003_queue_json")
+    assert migration.QUEUE_JSON_SQLITE == QUEUE_JSON_SQLITE
+    assert migration.QUEUE_JSON_POSTGRESQL == QUEUE_JSON_POSTGRESQL
+    # The indexes the model declares are the ones the migration makes.
+    declared = {index.name: [c.name for c in index.columns] for index in QUEUE_INDEXES}
+    assert declared == dict(migration.INDEXES)
+
+
+def _page(session: Session, **kwargs: Any) -> tuple[Any, Any]:
+    """The API's JSON page (SQLite: the stored queue_json) and list_queue's page, as dicts."""
+    now = datetime.now(UTC)
+    body = json.loads(queue.queue_page_json(session, now=now, limit=200, **kwargs))
+    page = queue.list_queue(session, now=now, limit=200, **kwargs)
+    return body["items"], page.items
+
+
+def test_queue_json_follows_every_kind_of_write(
+    api_world: World, sessions: Callable[[], Session]
+) -> None:
+    request_id = api_world.ids["req_a"]
+    later = datetime.now(UTC) + timedelta(days=3)
+    writes = (
+        {"category": "escort", "urgency": "urgent"},
+        {"status": "accepted", "volunteer_id": api_world.ids["vol_a"], "ring": 2},
+        {"deadline": later, "updated_at": later, "text": 'Say "hi" \\ to 王 ' + "x" * 300},
+        {"deadline": None, "team_id": api_world.ids["team_a"], "confidence": 0.125},
+        {"area_id": api_world.ids["area_b"]},
+    )
+    with sessions() as session:
+        for values in writes:
+            # A Core UPDATE, as dispatch's guarded transitions write it.
+            session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
+                            .values(**values))
+            session.commit()
+            stored, built = _page(session)
+            assert stored == built
+            mine = next(item for item in stored if item["id"] == request_id)
+            for name, value in values.items():
+                if name in mine and not isinstance(value, datetime):
+                    assert mine[name] == value, name
+        req = session.get(HelpRequest, request_id)
+        assert req is not None
+        req.status = "done"  # through the ORM: closed, so off the queue
+        session.commit()
+        stored, built = _page(session)
+        assert stored == built and request_id not in {item["id"] for item in stored}
 
 
 def _is_open(session: Session, request_id: int) -> Any:
@@ -80,7 +134,7 @@ def many(api_world: World, sessions: Callable[[], Session]) -> World:
 
 
 def _plans(session: Session, run: Callable[[], Any]) -> list[str]:
-    """The query plan of every queue SELECT that run() makes."""
+    """The query plan of every queue SELECT that run() makes through SQLAlchemy."""
     statements: list[tuple[str, Any]] = []
     engine = session.get_bind()
 
@@ -93,6 +147,35 @@ def _plans(session: Session, run: Callable[[], Any]) -> list[str]:
         run()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    return _explain(session, statements)
+
+
+class _Noting:
+    """A DB-API connection that notes every statement run on its cursors (page_json's path)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.statements: list[tuple[str, Any]] = []
+
+    def cursor(self) -> Any:
+        cursor = self.connection.cursor()
+        statements = self.statements
+
+        class Cursor:
+            def execute(self, sql: str, parameters: Any) -> Any:
+                statements.append((sql, parameters))
+                return cursor.execute(sql, parameters)
+
+            def fetchall(self) -> Any:
+                return cursor.fetchall()
+
+            def close(self) -> None:
+                cursor.close()
+
+        return Cursor()
+
+
+def _explain(session: Session, statements: list[tuple[str, Any]]) -> list[str]:
     conn = session.connection()
     plans = []
     for statement, parameters in statements:
@@ -128,3 +211,29 @@ def test_every_page_walks_an_index_in_page_order(
     for plan in plans:
         assert "ix_helprequest_open_" in plan, plan
         assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("sort", queue.SORTS)
+@pytest.mark.parametrize("who", ["admin", "district"])
+def test_every_json_page_walks_an_index_in_page_order(
+    many: World, sessions: Callable[[], Session], sort: str, who: str
+) -> None:
+    """The API's own path (page_json on a DB-API connection): the same index walks."""
+    ids = many.ids
+    scope = None if who == "admin" else frozenset({ids["area_a"], ids["area_a1"]})
+    with sessions() as session:
+        conn = session.connection()
+        noting = _Noting(conn.connection)
+        first = json.loads(queue.page_json(noting, dialect=conn.dialect, area_scope=scope,
+                                           sort=sort, limit=5))
+        assert first["next_cursor"] is not None
+        queue.page_json(noting, dialect=conn.dialect, area_scope=scope, sort=sort, limit=5,
+                        cursor=first["next_cursor"])
+        plans = _explain(session, noting.statements)
+    assert len(plans) >= 2
+    for plan in plans:
+        assert "ix_helprequest_open_" in plan, plan
+        assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+    if conn.dialect.name == "sqlite":
+        # Each row's JSON is read from the index (queue_json), not built from the table's row.
+        assert all("queue_json" in sql and "json_object" not in sql for sql, _ in noting.statements)
