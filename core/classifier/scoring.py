@@ -38,6 +38,7 @@ def score_cues(doc: Doc, taxonomy: Taxonomy, *, by_sound: bool = False) -> CueSc
     for view in doc.views:
         hits = taxonomy.cues[view.lang].find(view.seq)
         if by_sound and view.lang == "zh":
+            hits = _heard_over_written(view, hits, taxonomy)
             hits += _sound_hits(view, hits, taxonomy)
         negated_clauses = view.markers.get("need_negation", set())
         contrast_clauses = view.markers.get("contrast", set())
@@ -84,3 +85,30 @@ def _sound_hits(view: View, hits: list[Hit], taxonomy: Taxonomy) -> list[Hit]:
         )
         out.append(Hit(hit.cue, hit.start, hit.end, payloads))
     return out
+
+
+# A cue of this many characters or more, heard by sound over a stretch of a transcript that
+# holds a shorter written cue, explains the stretch better than the short cue does: speech
+# recognition turned 助听器 into 住天气, and the 天气 inside is an accident of the spelling.
+LONG_HEARD = 3
+
+
+def _heard_over_written(view: View, hits: list[Hit], taxonomy: Taxonomy) -> list[Hit]:
+    """The character hits, less the short ones that a longer sound-alike cue contains."""
+    short = [h for h in hits if h.end - h.start < LONG_HEARD]
+    if not short:
+        return hits
+    keep = [(h.start, h.end) for h in hits if h.end - h.start >= LONG_HEARD]
+    covered = keep + [(h.start, h.end) for h in view.lexicon_hits]
+    dropped: set[Hit] = set()
+    for heard, _sim in taxonomy.cue_sounds.find(str(view.seq), covered):
+        if heard.end - heard.start < LONG_HEARD:
+            continue
+        inside = [h for h in short if heard.start <= h.start and h.end <= heard.end]
+        crossing = [
+            h for h in short
+            if h not in inside and h.start < heard.end and heard.start < h.end
+        ]
+        if inside and not crossing:
+            dropped.update(inside)
+    return [h for h in hits if h not in dropped]

@@ -12,16 +12,19 @@ pytestmark = pytest.mark.voice
 
 # The issue's target, for both languages.
 TARGET = 0.90
-# English meets the target (1.00 in every run). Chinese, measured 2026-11-22 over the 20
-# sentences of data/requests_zh.txt in 10 runs: 0.55-0.75, median 0.70 (before: 0.35-0.45),
-# with beam-search decoding and sound-alike cue matching of transcripts. The spread comes from
-# the audio: pyttsx3's espeak output differs by a few samples from run to run, and whisper base
-# is at the edge of understanding espeak's Mandarin (character error rate near 0.50), so a
-# few sentences flip. The rest is lost before the classifier sees it: in every decoding tried,
-# four sentences lose the words that carry the request (坡道 → 可靠, 手机屏幕 → 柯柯柯,
-# 绘画班 → 会说唤, 灯坏了 → 灯帆了). The Chinese bound sits below that measurement (a return
+# English meets the target (1.00 in every run). Chinese, measured 2026-11-22 over the 20 sentences
+# of data/requests_zh.txt, 12 runs of the product path (pinyin input and pitch range 100 for
+# espeak-ng, repetition penalty 1.15 for Chinese in whisper, longer sound-alike cues over short
+# written ones): 0.60-0.80, median 0.75 (last session 0.55-0.75, median 0.70; before that
+# 0.35-0.45). On 20 held-out sentences of other wording (data/requests_zh_heldout.txt, never tuned
+# on; bench/voice.py): 0.65-0.80, median 0.70 (0.50-0.60 with the old speech). The character error
+# rate fell from about 0.55 to 0.43, but the sentences that fail are those whose request words are
+# lost in every decoding (坡道 → 泡泡, 绘画班 → 会判, 助听器 → 出天气, 卫生间摔倒了 →
+# 会瞬间摔到的: an emergency is never decided by sound), while the rest flip with the audio
+# (pyttsx3's espeak output differs by a few samples from run to run, and whisper base is at the
+# edge of understanding espeak's Mandarin). The Chinese bound sits below the measurement (a return
 # to the old 0.35-0.45 fails); test_chinese_agreement_target records the unmet target.
-MIN_AGREEMENT = {"en": TARGET, "zh": 0.50}
+MIN_AGREEMENT = {"en": TARGET, "zh": 0.55}
 
 
 def _classify() -> object:
