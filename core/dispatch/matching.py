@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, or_, select
+from sqlalchemy import ARRAY, Integer, String, bindparam, cast, func, or_, select
 from sqlmodel import Session
 
 from core.dispatch.common import ACTIVE_STATUSES, EPOCH, utc, zone
@@ -112,9 +112,10 @@ def _team_statement(dialect: str, with_area: bool, n_skills: int) -> Any:
     return _STATEMENTS[key]
 
 
-def _loads_statement() -> Any:
+def _loads_statement(dialect: str) -> Any:
     """Each team's on-duty members, speakers of a language and open tasks, built once."""
-    if "team_loads" not in _STATEMENTS:
+    key = ("team_loads", dialect)
+    if key not in _STATEMENTS:
         member_on_duty = (TeamMember.team_id == Team.id, Volunteer.on_duty.is_(True))
         on_duty = (
             select(func.count()).select_from(TeamMember)
@@ -131,11 +132,17 @@ def _loads_statement() -> Any:
             .where(HelpRequest.team_id == Team.id, HelpRequest.status.in_(ACTIVE_STATUSES))
             .scalar_subquery()
         )
-        _STATEMENTS["team_loads"] = select(
+        if dialect == "postgresql":
+            # One statement text for any number of teams (an IN list would be a new text,
+            # and a new plan, for each length).
+            wanted = Team.id == func.any(bindparam("ids", type_=ARRAY(Integer)))
+        else:
+            wanted = Team.id.in_(bindparam("ids", expanding=True))
+        _STATEMENTS[key] = select(
             Team.id, on_duty.label("on_duty"), speakers.label("speakers"),
             active.label("active"),
-        ).where(Team.id.in_(bindparam("ids", expanding=True)))
-    return _STATEMENTS["team_loads"]
+        ).where(wanted)
+    return _STATEMENTS[key]
 
 
 def _team_rows(
@@ -158,8 +165,9 @@ def _team_rows(
 def _team_loads(session: Session, ids: list[int], lang: str) -> dict[int, tuple[int, int, int]]:
     """Team id → (on-duty members, of them speakers of lang, open tasks): correlated counts,
     indexed, one round trip."""
+    dialect = session.get_bind().dialect.name
     rows = session.connection().execute(
-        _loads_statement(), {"ids": ids, "lang_pat": _pattern(lang)}
+        _loads_statement(dialect), {"ids": ids, "lang_pat": _pattern(lang)}
     )
     return {row.id: (row.on_duty or 0, row.speakers or 0, row.active or 0) for row in rows}
 
