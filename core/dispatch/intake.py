@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import tomllib
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -29,8 +30,7 @@ from core.dispatch.offers import (
     RingChoice,
     alert_coordinators,
     choose_ring,
-    offer_from,
-    offer_ring,
+    offer_or_unassign,
     tell_resident,
 )
 from core.exceptions import IllegalTransition, InvalidInput, NotAllowed
@@ -236,28 +236,26 @@ def finish_intake(
     """Classify a stored `new` request (routing it at once for `confirmed_by`) and commit."""
     fields = _classify(session, req=req, resident=resident, category=category,
                        urgency=urgency, skills=skills, now=now)
-    routing = choice = None
+    plan = None
     if confirmed_by is not None and _routes_now(fields):
         # Ranked and the first ring chosen before the first write, as in confirm_request
         # (on SQLite the write lock is held from the first write to COMMIT).
-        preview = _classified_preview(req, fields)
-        routing = plan_route(session, req=preview, resident=resident, now=now)
-        choice = choose_ring(session, req=preview, resident=resident, start=0, routing=routing)
+        plan = plan_offers(session, req=_classified_preview(req, fields), resident=resident,
+                           now=now)
     try:
-        if choice is not None and confirmed_by is not None:
+        if plan is not None and plan.choice is not None and confirmed_by is not None:
             # Classified and offered by one UPDATE; both steps are logged.
             values = _classified_values(req, fields)
             for name, value in values.items():
                 set_committed_value(req, name, value)
             route(session, settings=settings, req=req, resident=resident, actor=confirmed_by,
-                  now=now, routing=routing, choice=choice, values=values,
-                  before=(_classification_step(fields),))
+                  now=now, plan=plan, values=values, before=(_classification_step(fields),))
         else:
             _apply_classification(session, settings=settings, req=req, resident=resident,
                                   fields=fields, now=now)
             if confirmed_by is not None and req.status == "classified":
                 route(session, settings=settings, req=req, resident=resident,
-                      actor=confirmed_by, now=now, routing=routing)
+                      actor=confirmed_by, now=now, plan=plan)
         session.commit()
     except StaleRequest:
         session.rollback()
@@ -400,27 +398,43 @@ def plan_route(
     }
 
 
+@dataclass(frozen=True)
+class RoutePlan:
+    """What routing decided before anything is written: the ranked candidates and why
+    (HelpRequest.routing), and the first ring with someone free (None: nobody is)."""
+
+    routing: dict[str, Any]
+    choice: RingChoice | None
+
+
+def plan_offers(
+    session: Session, *, req: HelpRequest, resident: Resident, now: datetime,
+    paired_volunteer_id: int | None = None,
+) -> RoutePlan:
+    """plan_route and the ring it offers to first; reads only."""
+    routing = plan_route(session, req=req, resident=resident, now=now,
+                         paired_volunteer_id=paired_volunteer_id)
+    return RoutePlan(routing, choose_ring(session, req=req, resident=resident, start=0,
+                                          routing=routing))
+
+
 def route(
     session: Session, *, settings: Settings, req: HelpRequest, resident: Resident, actor: str,
-    now: datetime, paired_volunteer_id: int | None = None,
-    routing: dict[str, Any] | None = None, choice: RingChoice | None = None,
+    now: datetime, paired_volunteer_id: int | None = None, plan: RoutePlan | None = None,
     values: dict[str, Any] | None = None, before: tuple[dict[str, Any], ...] = (),
 ) -> bool:
-    """Rank the candidates (unless `routing` was planned already), store why
-    (HelpRequest.routing), and offer to the first free ring (`choice`, when it was chosen
-    already from that routing; then `values` and `before` go with its status UPDATE)."""
-    if routing is None:
-        routing = plan_route(session, req=req, resident=resident, now=now,
-                             paired_volunteer_id=paired_volunteer_id)
+    """Rank the candidates and choose the first free ring (unless `plan` did), store why
+    (HelpRequest.routing), and offer to that ring, or leave the request unassigned. `values`
+    and `before` go with the offers' status UPDATE."""
+    if plan is None:
+        plan = plan_offers(session, req=req, resident=resident, now=now,
+                           paired_volunteer_id=paired_volunteer_id)
     # Stored by the status UPDATE that the offers make anyway (one statement, not two).
-    set_committed_value(req, "routing", routing)
-    if choice is not None:
-        offer_ring(session, settings=settings, req=req, resident=resident, choice=choice,
-                   actor=actor, now=now, values={"routing": routing, **(values or {})},
-                   before=before)
-        return True
-    return offer_from(session, settings=settings, req=req, resident=resident, start=0,
-                      actor=actor, now=now, values={"routing": routing})
+    set_committed_value(req, "routing", plan.routing)
+    return offer_or_unassign(
+        session, settings=settings, req=req, resident=resident, choice=plan.choice,
+        actor=actor, now=now, values={"routing": plan.routing, **(values or {})}, before=before,
+    )
 
 
 def _route_confirmed(
@@ -430,14 +444,13 @@ def _route_confirmed(
     """Route a classified request confirmed unchanged. Ranked and its first ring chosen before
     the first write (on SQLite the write lock is held from the first write to COMMIT, so other
     writers wait less); the confirmation is logged by the offers' own status UPDATE."""
-    routing = plan_route(session, req=req, resident=resident, now=now)
-    choice = choose_ring(session, req=req, resident=resident, start=0, routing=routing)
+    plan = plan_offers(session, req=req, resident=resident, now=now)
     confirmed = {"to": req.status, "kind": "confirmed", "actor": actor}
-    if choice is None:
+    if plan.choice is None:
         record_event(session, request_id=req.id or 0, kind="confirmed", from_status=req.status,
                      to_status=req.status, actor=actor, now=now)
     route(session, settings=settings, req=req, resident=resident, actor=actor, now=now,
-          routing=routing, choice=choice, before=(confirmed,) if choice else ())
+          plan=plan, before=(confirmed,) if plan.choice else ())
 
 
 def confirm_request(

@@ -276,18 +276,25 @@ def choose_ring(
     return None
 
 
-def offer_ring(
+def offer_or_unassign(
     session: Session, *, settings: Settings, req: HelpRequest, resident: Resident,
-    choice: RingChoice, actor: str, now: datetime, kind: str = "offered",
+    choice: RingChoice | None, actor: str, now: datetime, kind: str = "offered",
     values: dict[str, Any] | None = None, before: tuple[dict[str, Any], ...] = (),
-) -> list[Offer]:
-    """make_offers to the volunteers a RingChoice found."""
-    return make_offers(
-        session, settings=settings, req=req, resident=resident, ring=choice.index,
-        candidate=choice.candidate, volunteer_ids=[vid for vid, _ in choice.chosen],
-        actor=actor, now=now, kind=kind, skipped=choice.skipped, languages=dict(choice.chosen),
-        values=values, before=before,
-    )
+) -> bool:
+    """Offer to the ring chosen (`before`: steps logged by its status UPDATE), or, with no ring
+    that has someone free, leave the request unassigned. True when offers were made."""
+    if choice is not None:
+        make_offers(
+            session, settings=settings, req=req, resident=resident, ring=choice.index,
+            candidate=choice.candidate, volunteer_ids=[vid for vid, _ in choice.chosen],
+            actor=actor, now=now, kind=kind, skipped=choice.skipped,
+            languages=dict(choice.chosen), values=values, before=before,
+        )
+        return True
+    candidates = (req.routing or {}).get("candidates")
+    go_unassigned(session, req=req, resident=resident, actor=actor, now=now,
+                  reason="no_candidates" if not candidates else "rings_exhausted", values=values)
+    return False
 
 
 def offer_from(
@@ -307,15 +314,11 @@ def offer_from(
     Returns True when offers were made. Runs inside the caller's transaction. `values`: more
     request columns stored with the status change (one UPDATE instead of two).
     """
-    choice = choose_ring(session, req=req, resident=resident, start=start)
-    if choice is not None:
-        offer_ring(session, settings=settings, req=req, resident=resident, choice=choice,
-                   actor=actor, now=now, kind=kind, values=values)
-        return True
-    candidates = (req.routing or {}).get("candidates")
-    go_unassigned(session, req=req, resident=resident, actor=actor, now=now,
-                  reason="no_candidates" if not candidates else "rings_exhausted", values=values)
-    return False
+    return offer_or_unassign(
+        session, settings=settings, req=req, resident=resident,
+        choice=choose_ring(session, req=req, resident=resident, start=start), actor=actor,
+        now=now, kind=kind, values=values,
+    )
 
 
 def make_offers(
