@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from core import texts
 from core.exceptions import InvalidInput, NotAllowed, NotFound
 from core.models import Area, HelpRequest, Resident, Volunteer
 
+T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Statuses in which a volunteer is busy with a request.
 ACTIVE_STATUSES: tuple[str, ...] = ("accepted", "in_progress")
@@ -62,6 +64,34 @@ def unclaimed(session: Session, query: Any, model: Any, skip: set[int]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=model)
     return query.limit(1)
+
+
+def drain(
+    sessions: Callable[[], Session],
+    *,
+    limit: int,
+    next_due: Callable[[Session, set[int]], tuple[int, T] | None],
+    handle: Callable[[Session, T], bool],
+) -> int:
+    """Handle up to `limit` due rows, each in its own transaction; returns how many were handled.
+
+    next_due(session, skip) finds the next (id, row) not in skip (see `unclaimed`); each id is
+    tried once per tick. handle(session, row) commits or rolls back itself and says whether it
+    did the work (False: another worker was first, or nothing was left to do).
+    """
+    handled = 0
+    skip: set[int] = set()
+    while handled < limit:
+        with sessions() as session:
+            due = next_due(session, skip)
+            if due is None:
+                session.rollback()
+                break
+            row_id, row = due
+            skip.add(row_id)
+            if handle(session, row):
+                handled += 1
+    return handled
 
 
 def get_request(session: Session, request_id: int) -> HelpRequest:

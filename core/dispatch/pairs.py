@@ -8,20 +8,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from core.dispatch.common import unclaimed, utc
+from core.dispatch.common import drain, unclaimed, utc
 from core.dispatch.intake import default_skills, route
 from core.dispatch.lifecycle import record_event, transition
 from core.models import HelpRequest, PairSchedule, Resident
 from core.settings import Settings
 
 
-def _next_due_pair(session: Session, now: datetime, skip: set[int]) -> PairSchedule | None:
+def _next_due_pair(
+    session: Session, now: datetime, skip: set[int]
+) -> tuple[int, PairSchedule] | None:
+    """(pair id, pair) of the next active pair whose visit is due."""
     query = (
         select(PairSchedule)
         .where(PairSchedule.active.is_(True), PairSchedule.next_at <= now)
         .order_by(PairSchedule.next_at, PairSchedule.id)
     )
-    return session.scalars(unclaimed(session, query, PairSchedule, skip)).first()
+    pair = session.scalars(unclaimed(session, query, PairSchedule, skip)).first()
+    return (pair.id or 0, pair) if pair else None
 
 
 def start_pair_visit(
@@ -64,29 +68,24 @@ def process_due_pairs(
     sessions: Callable[[], Session], *, settings: Settings, now: datetime, limit: int
 ) -> int:
     """Start every due pair visit once, and move its next date on."""
-    handled = 0
-    skip: set[int] = set()
-    while handled < limit:
-        with sessions() as session:
-            pair = _next_due_pair(session, now, skip)
-            if pair is None:
-                session.rollback()
-                break
-            skip.add(pair.id or 0)
-            due_at = utc(pair.next_at) or now
-            following = due_at + timedelta(days=max(1, pair.every_days))
-            while following <= now:  # a worker that was down skips missed visits, not floods
-                following += timedelta(days=max(1, pair.every_days))
-            claimed = session.execute(
-                update(PairSchedule)
-                .where(PairSchedule.id == pair.id, PairSchedule.next_at == pair.next_at)
-                .values(next_at=following)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if claimed != 1:
-                session.rollback()
-                continue
-            start_pair_visit(session, settings=settings, pair=pair, due_at=due_at, now=now)
-            session.commit()
-            handled += 1
-    return handled
+
+    def handle(session: Session, pair: PairSchedule) -> bool:
+        due_at = utc(pair.next_at) or now
+        following = due_at + timedelta(days=max(1, pair.every_days))
+        while following <= now:  # a worker that was down skips missed visits, not floods
+            following += timedelta(days=max(1, pair.every_days))
+        claimed = session.execute(
+            update(PairSchedule)
+            .where(PairSchedule.id == pair.id, PairSchedule.next_at == pair.next_at)
+            .values(next_at=following)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            session.rollback()
+            return False
+        start_pair_visit(session, settings=settings, pair=pair, due_at=due_at, now=now)
+        session.commit()
+        return True
+
+    return drain(sessions, limit=limit, next_due=lambda session, skip: _next_due_pair(
+        session, now, skip), handle=handle)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from core.dispatch.accept import widen
-from core.dispatch.common import get_resident, now_utc, unclaimed
+from core.dispatch.common import drain, get_resident, now_utc, unclaimed
 from core.dispatch.intake import finish_intake
 from core.dispatch.lifecycle import StaleRequest
 from core.dispatch.pairs import process_due_pairs
@@ -26,6 +26,7 @@ STRANDED_AFTER_S = 120
 
 
 def _next_due(session: Session, now: datetime, skip: set[int]) -> tuple[int, int] | None:
+    """(request id, ring) of the next request whose offer deadline passed."""
     row = session.execute(unclaimed(
         session,
         select(HelpRequest.id, HelpRequest.ring)
@@ -33,48 +34,42 @@ def _next_due(session: Session, now: datetime, skip: set[int]) -> tuple[int, int
         .order_by(HelpRequest.deadline, HelpRequest.id),
         HelpRequest, skip,
     )).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], (row[0], row[1])) if row else None
 
 
 def widen_due(sessions: Callable[[], Session], *, settings: Settings, now: datetime,
               limit: int) -> int:
     """Widen every request whose offer deadline passed; each in its own transaction."""
-    handled = 0
-    skip: set[int] = set()
-    while handled < limit:
-        with sessions() as session:
-            due = _next_due(session, now, skip)
-            if due is None:
-                session.rollback()
-                break
-            request_id, ring = due
-            skip.add(request_id)
-            # The guard: only one worker moves this ring on (the others match no row).
-            claimed = session.execute(
-                update(HelpRequest)
-                .where(HelpRequest.id == request_id, HelpRequest.status == "offered",
-                       HelpRequest.ring == ring, HelpRequest.deadline <= now)
-                .values(updated_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if claimed != 1:
-                session.rollback()
-                continue
-            req = session.get(HelpRequest, request_id)
-            if req is None:  # pragma: no cover - rows are never deleted
-                session.rollback()
-                continue
-            session.refresh(req)
-            try:
-                widen(session, settings=settings, req=req, actor="system", now=now)
-                session.commit()
-                handled += 1
-            except StaleRequest:
-                session.rollback()
-    return handled
+
+    def handle(session: Session, due: tuple[int, int]) -> bool:
+        request_id, ring = due
+        # The guard: only one worker moves this ring on (the others match no row).
+        claimed = session.execute(
+            update(HelpRequest)
+            .where(HelpRequest.id == request_id, HelpRequest.status == "offered",
+                   HelpRequest.ring == ring, HelpRequest.deadline <= now)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        req = session.get(HelpRequest, request_id) if claimed == 1 else None
+        if req is None:  # another worker was first (rows are never deleted)
+            session.rollback()
+            return False
+        session.refresh(req)
+        try:
+            widen(session, settings=settings, req=req, actor="system", now=now)
+        except StaleRequest:
+            session.rollback()
+            return False
+        session.commit()
+        return True
+
+    return drain(sessions, limit=limit, next_due=lambda session, skip: _next_due(
+        session, now, skip), handle=handle)
 
 
-def _next_stranded(session: Session, before: datetime, skip: set[int]) -> int | None:
+def _next_stranded(session: Session, before: datetime, skip: set[int]) -> tuple[int, int] | None:
+    """(request id, request id) of the next request left `new` since before `before`."""
     row = session.execute(unclaimed(
         session,
         select(HelpRequest.id)
@@ -82,41 +77,36 @@ def _next_stranded(session: Session, before: datetime, skip: set[int]) -> int | 
         .order_by(HelpRequest.created_at, HelpRequest.id),
         HelpRequest, skip,
     )).first()
-    return row[0] if row else None
+    return (row[0], row[0]) if row else None
 
 
 def finish_stranded(sessions: Callable[[], Session], *, settings: Settings, now: datetime,
                     limit: int) -> int:
     """Classify (and route, when the filer asked for that) requests left `new` by a process
     that stopped between storing and classifying them; each in its own transaction."""
-    handled = 0
-    skip: set[int] = set()
     before = now - timedelta(seconds=STRANDED_AFTER_S)
-    while handled < limit:
-        with sessions() as session:
-            request_id = _next_stranded(session, before, skip)
-            if request_id is None:
-                session.rollback()
-                break
-            skip.add(request_id)
-            req = session.get(HelpRequest, request_id)
-            if req is None:  # pragma: no cover - rows are never deleted
-                continue
-            session.refresh(req)
-            asked = session.scalars(
-                select(Event.data).where(Event.request_id == request_id, Event.kind == "created")
-            ).first() or {}
-            finish_intake(
-                session, settings=settings, req=req,
-                resident=get_resident(session, req.resident_id),
-                category=asked.get("category"), urgency=asked.get("urgency"),
-                skills=asked.get("skills"), confirmed_by=asked.get("confirmed_by"), now=now,
-            )
-            if req.status != "new":
-                log.info("finished request %s, left unclassified by a stopped process",
-                         request_id)
-                handled += 1
-    return handled
+
+    def handle(session: Session, request_id: int) -> bool:
+        req = session.get(HelpRequest, request_id)
+        if req is None:  # pragma: no cover - rows are never deleted
+            return False
+        session.refresh(req)
+        asked = session.scalars(
+            select(Event.data).where(Event.request_id == request_id, Event.kind == "created")
+        ).first() or {}
+        finish_intake(
+            session, settings=settings, req=req,
+            resident=get_resident(session, req.resident_id),
+            category=asked.get("category"), urgency=asked.get("urgency"),
+            skills=asked.get("skills"), confirmed_by=asked.get("confirmed_by"), now=now,
+        )
+        if req.status == "new":
+            return False
+        log.info("finished request %s, left unclassified by a stopped process", request_id)
+        return True
+
+    return drain(sessions, limit=limit, next_due=lambda session, skip: _next_stranded(
+        session, before, skip), handle=handle)
 
 
 def process_due(
