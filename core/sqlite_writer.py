@@ -58,7 +58,7 @@ class WriterLockedConnection(sqlite3.Connection):
         self._lock_fd: int | None = None
         self._holding = False
 
-    def cursor(self, factory: Any = WriterLockedCursor) -> Any:  # noqa: D401
+    def cursor(self, factory: Any = WriterLockedCursor) -> Any:
         """A cursor that takes the writer lock before writing."""
         return super().cursor(factory)
 

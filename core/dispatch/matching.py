@@ -69,7 +69,15 @@ def json_has(column: Any, value: str) -> Any:
 
 def in_duty_hours(start: str, end: str, now: datetime, tz: str | None) -> bool:
     """Whether now (resident's zone) is in an 'HH:MM'-'HH:MM' window (may wrap midnight)."""
-    return _within((start, end), (utc(now) or now).astimezone(zone(tz)).time())
+    try:
+        begin = time.fromisoformat(start)
+        finish = time.fromisoformat(end)
+    except ValueError:
+        return True
+    local = (utc(now) or now).astimezone(zone(tz)).time()
+    if begin <= finish:
+        return begin <= local < finish
+    return local >= begin or local < finish
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
@@ -232,7 +240,6 @@ def rank_teams(
     worst = len(missing_of[rows[cut].id])
     rows = [row for row in rows if len(missing_of[row.id]) <= worst]
     loads = _team_loads(session, [row.id for row in rows], lang)
-    local = (utc(now) or now).astimezone(zone(tz)).time()
     hours: dict[tuple[str, str], bool] = {}  # most teams share a few duty windows
     keyed: list[tuple[tuple[Any, ...], Any, int, bool, list[str], bool, tuple[int, ...]]] = []
     for row in rows:
@@ -245,7 +252,7 @@ def rank_teams(
         missing = missing_of[row.id]
         window = (row.duty_start, row.duty_end)
         if window not in hours:
-            hours[window] = _within(window, local)
+            hours[window] = in_duty_hours(*window, now, tz)
         hours_ok = hours[window]
         key = (
             len(missing),
@@ -267,17 +274,6 @@ def rank_teams(
         _team_entry(row, near, covers, missing, hours_ok, load, lang)
         for _, row, near, covers, missing, hours_ok, load in keyed[:limit]
     ]
-
-
-def _within(window: tuple[str, str], local: time) -> bool:
-    """Whether a local time is in an 'HH:MM'-'HH:MM' window (may wrap midnight)."""
-    try:
-        begin, finish = time.fromisoformat(window[0]), time.fromisoformat(window[1])
-    except ValueError:
-        return True
-    if begin <= finish:
-        return begin <= local < finish
-    return local >= begin or local < finish
 
 
 def _team_entry(
