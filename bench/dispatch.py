@@ -42,6 +42,7 @@ from core.models import (  # noqa: E402
     TeamMember,
     Volunteer,
 )
+from core.prepared import Prepared  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 CATEGORIES = ["escort", "reading", "sign_language", "daily_living", "errands", "health",
@@ -225,6 +226,23 @@ def count_round_trips(engine: Any, counts: dict[str, int]) -> None:
     @event.listens_for(engine, "commit")
     def _commit(*_: Any) -> None:
         counts["commits"] += 1
+
+    _PREPARED_COUNTS[:] = [counts]
+
+
+# The hot reads run on the DB-API cursor (core/prepared.py), where engine events do not see
+# them: they are counted into the counts of the engine counted last.
+_PREPARED_COUNTS: list[dict[str, int]] = []
+_prepared_rows = Prepared.rows
+
+
+def _counted_rows(self: Prepared, connection: Any, given: dict[str, Any]) -> list[Any]:
+    for counts in _PREPARED_COUNTS:
+        counts["statements"] += 1
+    return _prepared_rows(self, connection, given)
+
+
+Prepared.rows = _counted_rows  # type: ignore[method-assign]
 
 
 def _file_requests(session: Any, settings: Settings, residents: list[int], n: int,

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from core import texts
 from core.exceptions import InvalidInput, NotAllowed, NotFound
 from core.models import Area, HelpRequest, Resident, Volunteer
+from core.prepared import read_row
 
 T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -103,8 +104,8 @@ def get_request(session: Session, request_id: int) -> HelpRequest:
 
 
 def get_resident(session: Session, resident_id: int) -> Resident:
-    """The resident or NotFound."""
-    resident = session.get(Resident, resident_id)
+    """The resident or NotFound (for reading: dispatch never changes a resident)."""
+    resident = read_row(session, Resident, resident_id)
     if resident is None:
         raise NotFound("resident not found", resident_id=resident_id)
     return resident
@@ -140,7 +141,7 @@ def get_area(session: Session, area_id: int | None) -> Area | None:
     held: dict[int, Area] = session.info.setdefault("lightwing.areas", {})
     area = held.get(area_id)
     if area is None:
-        area = session.get(Area, area_id)
+        area = read_row(session, Area, area_id)
         if area is not None:
             held[area_id] = area
     return area

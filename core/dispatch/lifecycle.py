@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from core.exceptions import IllegalTransition
 from core.models import Event, HelpRequest, RequestStatus
+from core.prepared import detached
 
 S = RequestStatus
 
@@ -47,17 +48,6 @@ _INSERT_EVENT = insert(Event).returning(Event.id)
 _INSERT_EVENTS = insert(Event).returning(Event.id, Event.kind)
 # Guarded status UPDATEs, one per set of changed columns: built and cache-keyed once each.
 _UPDATES: dict[tuple[str, ...], Any] = {}
-
-
-def detached(model: type[Any], values: dict[str, Any]) -> Any:
-    """A transient model instance holding values as loaded, without pydantic validation.
-
-    For rows just written by a core INSERT: the values came from our own code, and
-    validating them again in the constructor costs more than the INSERT on the hot path.
-    """
-    obj = model._sa_class_manager.new_instance()
-    obj.__dict__.update(values)
-    return obj
 
 
 def _guarded_update(names: tuple[str, ...]) -> Any:

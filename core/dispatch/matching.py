@@ -6,14 +6,17 @@ decision stays in the low milliseconds with thousands of volunteers and teams.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, cast, func, or_, select
+from sqlalchemy import ARRAY, Integer, String, bindparam, cast, func, literal_column, or_, select
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from core.dispatch.common import ACTIVE_STATUSES, EPOCH, utc, zone
 from core.models import Area, HelpRequest, Offer, Resident, Team, TeamMember, Volunteer
+from core.prepared import Prepared
 
 # How many rings (candidates tried one after another) a request gets before a coordinator.
 MAX_RINGS = 4
@@ -92,9 +95,10 @@ def _pattern(value: str) -> str:
     return f'%"{value}"%'
 
 
-def _team_statement(dialect: str, with_area: bool, n_skills: int) -> Any:
-    """The team query for one shape, built once: routing is hot, building SQL is not free."""
-    key = ("teams", dialect, with_area, n_skills)
+def _team_statement(dialect: Dialect, n_ancestors: int | None, n_skills: int) -> Prepared:
+    """The team query for one shape (n_ancestors None: anywhere), prepared once: routing is
+    hot, and SQLAlchemy's execution costs more than SQLite's answer."""
+    key = ("teams", dialect.name, n_ancestors, n_skills)
     if key in _STATEMENTS:
         return _STATEMENTS[key]
     query = (
@@ -107,22 +111,22 @@ def _team_statement(dialect: str, with_area: bool, n_skills: int) -> Any:
     )
     for index in range(n_skills):
         query = query.where(_has(Team.skills, f"skill_{index}"))
-    if with_area:
-        if dialect == "sqlite":
+    if n_ancestors is not None:
+        if dialect.name == "sqlite":
             subtree = (Area.path >= bindparam("lo")) & (Area.path < bindparam("hi"))
         else:
             subtree = Area.path.like(bindparam("like"))
         # Teams in the subtree (index on area.path, then team.area_id) or at an ancestor.
         inside = Team.area_id.in_(select(Area.id).where(subtree))
-        above = Team.area_id.in_(bindparam("ancestors", expanding=True))
-        query = query.where(or_(inside, above))
-    _STATEMENTS[key] = query.limit(TEAM_ROW_LIMIT)
+        above = Team.area_id.in_([bindparam(f"ancestor_{i}") for i in range(n_ancestors)])
+        query = query.where(or_(inside, above) if n_ancestors else inside)
+    _STATEMENTS[key] = Prepared.compile(query.limit(TEAM_ROW_LIMIT), dialect, convert=True)
     return _STATEMENTS[key]
 
 
-def _loads_statement(dialect: str) -> Any:
-    """Each team's on-duty members, speakers of a language and open tasks, built once."""
-    key = ("team_loads", dialect)
+def _loads_statement(dialect: Dialect) -> Prepared:
+    """Each team's on-duty members, speakers of a language and open tasks, prepared once."""
+    key = ("team_loads", dialect.name)
     if key not in _STATEMENTS:
         member_on_duty = (TeamMember.team_id == Team.id, Volunteer.on_duty.is_(True))
         on_duty = (
@@ -140,16 +144,17 @@ def _loads_statement(dialect: str) -> Any:
             .where(HelpRequest.team_id == Team.id, HelpRequest.status.in_(ACTIVE_STATUSES))
             .scalar_subquery()
         )
-        if dialect == "postgresql":
-            # One statement text for any number of teams (an IN list would be a new text,
-            # and a new plan, for each length).
+        # One statement text for any number of teams (an IN list would be a new text, and a
+        # new plan, for each length): an array on PostgreSQL, a JSON list on SQLite.
+        if dialect.name == "postgresql":
             wanted = Team.id == func.any(bindparam("ids", type_=ARRAY(Integer)))
         else:
-            wanted = Team.id.in_(bindparam("ids", expanding=True))
-        _STATEMENTS[key] = select(
+            listed = select(literal_column("value")).select_from(func.json_each(bindparam("ids")))
+            wanted = Team.id.in_(listed)
+        _STATEMENTS[key] = Prepared.compile(select(
             Team.id, on_duty.label("on_duty"), speakers.label("speakers"),
             active.label("active"),
-        ).where(wanted)
+        ).where(wanted), dialect)
     return _STATEMENTS[key]
 
 
@@ -159,25 +164,26 @@ def _team_rows(
 ) -> list[Any]:
     """Teams serving the category near the area (what does not change from one request to
     the next; their loads are read only for the teams that can be asked, see _team_loads)."""
-    dialect = session.get_bind().dialect.name
-    stmt = _team_statement(dialect, area_prefix is not None, len(require))
+    dialect = session.get_bind().dialect
+    stmt = _team_statement(dialect, None if area_prefix is None else len(ancestors),
+                           len(require))
     params: dict[str, Any] = {"cat_pat": _pattern(category)}
     for index, skill in enumerate(require):
         params[f"skill_{index}"] = _pattern(skill)
     if area_prefix is not None:
-        params.update(ancestors=ancestors, lo=area_prefix, hi=area_prefix[:-1] + "0",
-                      like=area_prefix + "%")
-    return list(session.connection().execute(stmt, params).all())
+        params.update(lo=area_prefix, hi=area_prefix[:-1] + "0", like=area_prefix + "%")
+        params.update((f"ancestor_{i}", area_id) for i, area_id in enumerate(ancestors))
+    return stmt.run(session, params)
 
 
 def _team_loads(session: Session, ids: list[int], lang: str) -> dict[int, tuple[int, int, int]]:
     """Team id → (on-duty members, of them speakers of lang, open tasks): correlated counts,
     indexed, one round trip."""
-    dialect = session.get_bind().dialect.name
-    rows = session.connection().execute(
-        _loads_statement(dialect), {"ids": ids, "lang_pat": _pattern(lang)}
-    )
-    return {row.id: (row.on_duty or 0, row.speakers or 0, row.active or 0) for row in rows}
+    dialect = session.get_bind().dialect
+    listed = ids if dialect.name == "postgresql" else json.dumps(ids)
+    rows = _loads_statement(dialect).run(session, {"ids": listed, "lang_pat": _pattern(lang)})
+    return {team: (on_duty or 0, speakers or 0, active or 0)
+            for team, on_duty, speakers, active in rows}
 
 
 def rank_teams(
@@ -391,15 +397,17 @@ def _volunteer_columns() -> tuple[Any, ...]:
     return _STATEMENTS["volunteer_columns"]
 
 
-def _team_members_statement() -> Any:
-    """On-duty members of one team with their loads, built once."""
-    if "team_members" not in _STATEMENTS:
-        _STATEMENTS["team_members"] = (
+def _team_members_statement(dialect: Dialect) -> Prepared:
+    """On-duty members of one team with their loads, prepared once."""
+    key = ("team_members", dialect.name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = Prepared.compile(
             select(*_volunteer_columns())
             .join(TeamMember, TeamMember.volunteer_id == Volunteer.id)
-            .where(TeamMember.team_id == bindparam("team_id"), Volunteer.on_duty.is_(True))
+            .where(TeamMember.team_id == bindparam("team_id"), Volunteer.on_duty.is_(True)),
+            dialect, convert=True,
         )
-    return _STATEMENTS["team_members"]
+    return _STATEMENTS[key]
 
 
 def eligible_volunteers(
@@ -434,12 +442,12 @@ def choose_volunteers(
     kind = candidate["kind"]
     cols = _volunteer_columns()
     limit = MAX_OFFERS_PER_RING
-    params: dict[str, Any] = {}
     if kind == "team":
-        query = _team_members_statement()
-        params["team_id"] = candidate["team_id"]
+        found = _team_members_statement(session.get_bind().dialect).run(
+            session, {"team_id": candidate["team_id"]})
     elif kind in ("paired", "individuals"):
         query = select(*cols).where(Volunteer.id.in_(candidate["volunteer_ids"]))
+        found = session.connection().execute(query).all()
     elif kind == "nearby":
         limit = MAX_EMERGENCY_OFFERS
         segs = segments(area_path)
@@ -447,12 +455,10 @@ def choose_volunteers(
         if segs:
             areas = select(Area.id).where(under(session, prefix(segs, candidate["level"])))
             query = query.where(Volunteer.home_area_id.in_(areas))
-        query = query.limit(MAX_EMERGENCY_OFFERS * 3)
+        found = session.connection().execute(query.limit(MAX_EMERGENCY_OFFERS * 3)).all()
     else:
         return []
-    rows = [
-        row for row in session.connection().execute(query, params).all() if row.id not in exclude
-    ]
+    rows = [row for row in found if row.id not in exclude]
     extra = [vid for vid in candidate.get("volunteer_ids", []) if kind == "nearby"]
     if extra:
         known = {row.id for row in rows}

@@ -19,7 +19,7 @@ from core.dispatch.common import (
     volunteer_lang,
     when_text,
 )
-from core.dispatch.lifecycle import detached, record_event, transition
+from core.dispatch.lifecycle import record_event, transition
 from core.dispatch.matching import choose_volunteers, segments
 from core.dispatch.outbox import notification_row, notify, notify_many
 from core.models import (
@@ -31,6 +31,7 @@ from core.models import (
     Resident,
     Volunteer,
 )
+from core.prepared import detached
 from core.settings import Settings
 
 # One multi-row INSERT ... RETURNING; rows are matched back by volunteer_id (distinct within a

@@ -32,6 +32,7 @@ from sqlmodel import Session
 from core.exceptions import InvalidInput
 from core.models import OPEN_STATUSES, Area, Event, HelpRequest, RequestStatus
 from core.models._types import utcnow
+from core.prepared import Prepared
 from core.services.apikeys import expand_areas
 
 SORTS: tuple[str, ...] = ("newest", "oldest", "deadline")
@@ -317,61 +318,6 @@ def _statement(
     else:
         query = query.order_by(_T.id.asc())
     return query.limit(bindparam("limit"))
-
-
-# Every parameter name a queue statement may have (construct_params needs a value for each).
-_PARAMETERS = ("status", "category", "urgency", "team", "now", "last_id", "key", "limit", "id",
-               "path")
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A statement compiled once for one database: its SQL text and how to bind values to it.
-
-    Executed on a DB-API cursor, it skips what SQLAlchemy does on every execution (cache key,
-    compiled-cache lookup, parameter processing, result wrapping): the API's busiest page calls
-    it on every request. The driver keeps its own prepared statement per SQL text.
-    """
-
-    sql: str
-    # Parameter names in placeholder order (positional drivers, e.g. sqlite3), or None (named).
-    order: tuple[str, ...] | None
-    # Every parameter with the value compiled into the statement (None: given per call).
-    defaults: tuple[tuple[str, Any], ...]
-    # Conversions the dialect applies to a value (SQLite: datetimes to its text form).
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
-
-    @classmethod
-    def compile(cls, statement: Any, dialect: Dialect) -> Prepared:
-        """Compile statement for dialect."""
-        compiled = statement.compile(dialect=dialect)
-        values = compiled.construct_params(dict.fromkeys(_PARAMETERS))
-        processors = []
-        for name in values:
-            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors.append((name, processor))
-        order = tuple(compiled.positiontup) if dialect.positional else None
-        return cls(compiled.string, order, tuple(values.items()), tuple(processors))
-
-    def parameters(self, given: dict[str, Any]) -> Any:
-        """The DB-API parameters for these values (a tuple or a dict, as the driver wants)."""
-        values = {name: given.get(name, default) for name, default in self.defaults}
-        for name, processor in self.processors:
-            if values[name] is not None:
-                values[name] = processor(values[name])
-        if self.order is None:
-            return values
-        return tuple(values[name] for name in self.order)
-
-    def rows(self, connection: Any, given: dict[str, Any]) -> list[Any]:
-        """Execute on a DB-API connection; every row as a tuple."""
-        cursor = connection.cursor()
-        try:
-            cursor.execute(self.sql, self.parameters(given))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
 
 
 @lru_cache(maxsize=1024)
