@@ -118,6 +118,20 @@ def _options(duration: float, lang: str | None) -> dict[str, Any]:
     # temperature fallback never triggered on such short notes (too short for the
     # compression-ratio test). English keeps none: its word error rate was the same with it,
     # but a repeated "I" came out as "i".
+    # No context prompt (initial_prompt / hotwords): tried 2026-11-22 with the service's own
+    # vocabulary, on the 20 Chinese round-trip sentences (one set of audio for every variant;
+    # without a prompt: category agreement 0.75, CER 0.400). Word lists (two words per
+    # category of DESIGN.md, 133 tokens; or the three cues most used in each category's
+    # taxonomy phrasings, 180 tokens) gave 0.65 and 0.75 and were copied into unclear speech:
+    # 地铁站的坡道坏了 → "体检、康复、体育。", 我的轮椅坏了 → "我的轮椅、坏了、抽搐、…" (an
+    # emergency cue the resident never said). hotwords and initial_prompt behave the same
+    # (both are the previous-text prompt). Sentences as prompts: "以下是普通话的句子。" 0.70;
+    # "您好，这里是助残志愿服务热线…" 0.70; "以下是残疾人向助残志愿者求助的语音留言。" 0.80
+    # (CER 0.468, worse), but speech that is no request came out as the prompt itself
+    # (这本小说的结局让人意外 → "残疾人向助的语音留言。", read as a digital request) or as
+    # nothing at all. whisper base hears espeak's Mandarin too poorly to weigh a prompt against
+    # the audio; the words lost (助听器, 坡道, 绘画班) are not even in its 10 best hypotheses.
+    # tests/accessibility/test_stt_invents_nothing.py fails if such a prompt comes back.
     return {
         "beam_size": BEAM_SIZE,
         "repetition_penalty": REPETITION_PENALTY.get(lang or "", 1.0),

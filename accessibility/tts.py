@@ -42,6 +42,13 @@ RATES: dict[str, int] = {"zh": 165, "en": 165}
 PITCH_RANGES: dict[str, int] = {"zh": 100, "en": 50}
 DEFAULT_PITCH_RANGE = 50
 _SYNTH_TIMEOUT_S = 60.0
+# espeak-ng in pyttsx3's asynchronous mode sometimes ends a job at once: its first callback is
+# an end-of-message with no audio, and the WAV is a bare header. Seen 2026-11-22 when the
+# process is busy (whisper decoding beside it, or a slow callback): 1-4 of 60 messages per
+# round-trip run, 12 of 140 jobs in a probe; asked again, 6 of 7 came out whole (same length
+# as other runs). Retrying keeps the resident's voice the same instead of handing those
+# messages to the espeak-ng command. (Not reproducible on demand, so no test forces it.)
+PYTTSX3_ATTEMPTS = 3
 _CACHE_VERSION = "2"  # bump when the audio recipe changes, so old cache entries are not reused
 
 
@@ -178,9 +185,11 @@ def _synth_wav(
     worker = _get_worker()
     if engine == "pyttsx3" and worker.broken is None:
         try:
-            wav = worker.synth_wav(text, voice, rate, pitch_range, _SYNTH_TIMEOUT_S)
-            if len(wav) > 44:  # more than a bare WAV header
-                return wav, "pyttsx3"
+            for _attempt in range(PYTTSX3_ATTEMPTS):
+                wav = worker.synth_wav(text, voice, rate, pitch_range, _SYNTH_TIMEOUT_S)
+                if len(wav) > 44:  # more than a bare WAV header
+                    return wav, "pyttsx3"
+                log.debug("pyttsx3 produced no audio for %d chars; asking again", len(text))
             log.warning("pyttsx3 produced no audio for %d chars; using espeak-ng", len(text))
         except (FutureTimeout, OSError, RuntimeError, ValueError) as exc:
             log.warning("pyttsx3 failed (%s); using espeak-ng", exc)

@@ -29,6 +29,9 @@ DEFAULT_TZ = "Asia/Shanghai"
 MAX_CHARS = 2000
 # Beyond this length a text is a request, whatever polite words it holds.
 LONG_ZH_CHARS, LONG_EN_WORDS, LONG_TEXT_OTHER_FACTOR = 12, 7, 0.3
+# So is a short one with this much cue evidence for one request category (a strong cue's
+# weight, after negative cues): "谢谢，我家的灯坏了" asks for a repair; "谢谢，修好了" does not.
+CLEAR_REQUEST = 3.0
 # With a photo, a question about "this" is a request to look at the photo.
 PHOTO_BONUS, PHOTO_QUESTION_BONUS = 2.5, 1.5
 _QUESTION = re.compile(
@@ -93,7 +96,10 @@ def classify(
     cues = score_cues(doc, taxonomy, by_sound=spoken)
     reasons.extend(cues.reasons)
     learned = learned_layer().predict(doc.text) if doc.text else {}
-    if cues.scores.get(OTHER, 0.0) > 0 and _is_long(doc):
+    request_cues = max(
+        (v for c, v in cues.scores.items() if c not in (OTHER, EMERGENCY)), default=0.0
+    )
+    if cues.scores.get(OTHER, 0.0) > 0 and (_is_long(doc) or request_cues >= CLEAR_REQUEST):
         # Greetings and thanks inside a real request do not make it "not a request".
         cues.scores[OTHER] *= LONG_TEXT_OTHER_FACTOR
     scores: dict[str, float] = {}

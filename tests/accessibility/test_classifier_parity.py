@@ -24,6 +24,12 @@ TARGET = 0.90
 # (pyttsx3's espeak output differs by a few samples from run to run, and whisper base is at the
 # edge of understanding espeak's Mandarin). The Chinese bound sits below the measurement (a return
 # to the old 0.35-0.45 fails); test_chinese_agreement_target records the unmet target.
+# Session 4 (2026-11-22), 8 fresh audio draws of the product path, each transcript classified with
+# and without the new rule that greetings/thanks/weather words do not outweigh a clear request
+# cue (core/classifier/pipeline.py CLEAR_REQUEST; 我得出天气,做天坏了 is now repair): 0.60-0.75,
+# median 0.675 before → 0.65-0.80, median 0.725 after; held-out unchanged at 0.70-0.80 (median
+# 0.775); English 1.00 in all. A context prompt for whisper (the service's own words) did not
+# help and made it write the prompt into unclear speech (accessibility/stt.py, _options).
 MIN_AGREEMENT = {"en": TARGET, "zh": 0.55}
 
 
