@@ -37,19 +37,22 @@ class HelpRequest(HelpRequestBase, table=True):
     audio_path: str | None = Field(default=None, max_length=300)
     photo_path: str | None = Field(default=None, max_length=300)
     status: str = Field(default="new", max_length=24, index=True)
-    category: str | None = Field(default=None, max_length=24, index=True)
-    urgency: str | None = Field(default=None, max_length=16, index=True)
+    # category, urgency, deadline and team_id have no index of their own: every query that
+    # filters on them is served by a composite or a queue index (migration 0004), and each
+    # index is one more B-tree entry rewritten by every status UPDATE.
+    category: str | None = Field(default=None, max_length=24)
+    urgency: str | None = Field(default=None, max_length=16)
     confidence: float | None = None
     skills: list[str] = Field(default_factory=list, sa_column=json_column())
     classification: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     time_start: datetime | None = Field(default=None, sa_column=ts_column())
     time_end: datetime | None = Field(default=None, sa_column=ts_column())
     place_area_id: int | None = Field(default=None, foreign_key="area.id")
-    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
     volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id", index=True)
     ring: int = 0
     routing: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
-    deadline: datetime | None = Field(default=None, sa_column=ts_column(index=True))
+    deadline: datetime | None = Field(default=None, sa_column=ts_column())
     hours_reported: float | None = None
     note: str | None = Field(default=None, max_length=2000)
     pair_id: int | None = Field(default=None, foreign_key="pairschedule.id")
@@ -177,11 +180,13 @@ class Offer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="helprequest.id", index=True)
-    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    # volunteer_id: ix_offer_volunteer_state serves it; deadline is never searched (a ring's
+    # deadline is the request's). Migration 0004.
+    volunteer_id: int = Field(foreign_key="volunteer.id")
     team_id: int | None = Field(default=None, foreign_key="team.id")
     ring: int = 0
     state: str = Field(default="pending", max_length=16, index=True)
-    deadline: datetime = Field(sa_column=ts_column(nullable=False, index=True))
+    deadline: datetime = Field(sa_column=ts_column(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
     answered_at: datetime | None = Field(default=None, sa_column=ts_column())
     reason: str | None = Field(default=None, max_length=500)
